@@ -1,0 +1,205 @@
+// The fc-agent HTTP API: one zod schema per body. The agent validates with these, the SDK
+// (src/client) and the CLI take their types from them, and docs/agent-api.md describes them.
+// Change a shape here and every side follows.
+import { z } from 'zod';
+
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+export const DEFAULT_BOOT_ARGS = 'console=ttyS0 reboot=k panic=1 pci=off';
+export const DEFAULT_VCPUS = 1;
+export const DEFAULT_MEMORY_MIB = 128;
+export const MAX_VCPUS = 32;
+export const MIN_MEMORY_MIB = 64;
+
+export const microvmName = z
+  .string()
+  .regex(
+    NAME_PATTERN,
+    'must match ^[a-z0-9][a-z0-9._-]{0,62}$ (lowercase letters, digits, ".", "_", "-"; 1-63 chars)',
+  );
+
+/** An absolute path on the agent's host. */
+const hostPath = z
+  .string()
+  .min(1)
+  .refine((p) => p.startsWith('/'), 'must be an absolute path');
+
+export const driveSpec = z.strictObject({
+  /** Firecracker drive_id; generated (`drive1`, `drive2`, …) when absent. */
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_]{1,64}$/, 'must be 1-64 letters, digits or "_"')
+    .refine((id) => id !== 'rootfs', 'is reserved for the root device')
+    .optional(),
+  path: hostPath,
+  read_only: z.boolean().default(false),
+});
+export type DriveSpec = z.infer<typeof driveSpec>;
+
+export const balloonSpec = z.strictObject({
+  amount_mib: z.number().int().min(0),
+  deflate_on_oom: z.boolean().default(true),
+  stats_polling_interval_s: z.number().int().min(0).default(0),
+});
+export type BalloonSpec = z.infer<typeof balloonSpec>;
+
+/** POST /agent/microvms */
+export const createMicrovmRequest = z.strictObject({
+  name: microvmName.optional(),
+  vcpus: z.number().int().min(1).max(MAX_VCPUS).default(DEFAULT_VCPUS),
+  memory_mib: z.number().int().min(MIN_MEMORY_MIB).default(DEFAULT_MEMORY_MIB),
+  /** Defaults to the agent's configured kernel (`--kernel`). */
+  kernel: hostPath.optional(),
+  /** Defaults to a per-microVM copy of the agent's configured rootfs (`--rootfs`). */
+  rootfs: hostPath.optional(),
+  boot_args: z.string().min(1).max(4096).default(DEFAULT_BOOT_ARGS),
+  initrd: hostPath.optional(),
+  drives: z.array(driveSpec).max(16).default([]),
+  read_only_rootfs: z.boolean().default(false),
+  track_dirty_pages: z.boolean().default(false),
+  smt: z.boolean().default(false),
+  balloon: balloonSpec.optional(),
+  /** false: firecracker runs and is configured, but not booted (state `created`). */
+  start: z.boolean().default(true),
+});
+export type CreateMicrovmRequest = z.input<typeof createMicrovmRequest>;
+export type CreateMicrovmParams = z.output<typeof createMicrovmRequest>;
+
+export const microvmState = z.enum(['created', 'running', 'paused', 'stopping', 'stopped', 'exited']);
+export type MicrovmState = z.infer<typeof microvmState>;
+
+export const exitReason = z.enum([
+  /** The guest rebooted or powered off (`reboot=k`: firecracker exits on its own). */
+  'guest_reboot',
+  /** Stopped through the agent (graceful or after the timeout). */
+  'stopped',
+  /** Killed through the agent (`POST .../kill`). */
+  'killed',
+  /** Exited or was killed by something other than the agent. */
+  'crashed',
+]);
+export type ExitReason = z.infer<typeof exitReason>;
+
+export const exitInfo = z.object({
+  code: z.number().int().nullable(),
+  /** e.g. "SIGKILL"; null when the process exited with a code. */
+  signal: z.string().nullable(),
+  reason: exitReason,
+  at: z.string(),
+});
+export type ExitInfo = z.infer<typeof exitInfo>;
+
+export const microvm = z.object({
+  id: z.string(),
+  name: z.string(),
+  state: microvmState,
+  vcpus: z.number().int(),
+  memory_mib: z.number().int(),
+  kernel: z.string(),
+  rootfs: z.string(),
+  boot_args: z.string(),
+  initrd: z.string().nullable(),
+  drives: z.array(z.object({ id: z.string(), path: z.string(), read_only: z.boolean() })),
+  read_only_rootfs: z.boolean(),
+  track_dirty_pages: z.boolean(),
+  smt: z.boolean(),
+  balloon: balloonSpec.nullable(),
+  pid: z.number().int().nullable(),
+  /** Firecracker's API socket, under the agent's state dir. */
+  socket_path: z.string(),
+  created_at: z.string(),
+  started_at: z.string().nullable(),
+  exit: exitInfo.nullable(),
+  /** Last console lines; filled for stopped and exited microVMs. */
+  last_console_lines: z.array(z.string()),
+});
+export type Microvm = z.infer<typeof microvm>;
+
+export const microvmList = z.object({ microvms: z.array(microvm) });
+export type MicrovmList = z.infer<typeof microvmList>;
+
+/** POST .../stop */
+export const stopMicrovmRequest = z.strictObject({
+  timeout_s: z.number().min(0).max(600).default(10),
+  /** Skip the graceful attempt and kill at once. */
+  force: z.boolean().default(false),
+});
+export type StopMicrovmRequest = z.input<typeof stopMicrovmRequest>;
+
+export const stopMicrovmResponse = z.object({
+  microvm,
+  stop: z.object({
+    /** true when the guest shut down on its own before the timeout. */
+    graceful: z.boolean(),
+    /** What was done: SendCtrlAltDel then (maybe) SIGKILL, or SIGKILL only. */
+    method: z.enum(['ctrl_alt_del', 'ctrl_alt_del_then_kill', 'kill']),
+    /** Human explanation, e.g. why the stop was hard on aarch64. */
+    message: z.string(),
+  }),
+});
+export type StopMicrovmResponse = z.infer<typeof stopMicrovmResponse>;
+
+export const healthResponse = z.object({ status: z.literal('ok'), version: z.string() });
+export type HealthResponse = z.infer<typeof healthResponse>;
+
+export const versionResponse = z.object({
+  agent: z.string(),
+  firecracker: z.string().nullable(),
+  firecracker_path: z.string(),
+  arch: z.string(),
+  kvm: z.object({ usable: z.boolean(), detail: z.string() }),
+});
+export type VersionResponse = z.infer<typeof versionResponse>;
+
+export const microvmStats = z.object({
+  id: z.string(),
+  name: z.string(),
+  state: microvmState,
+  vcpus: z.number().int(),
+  memory_mib: z.number().int(),
+  pid: z.number().int().nullable(),
+  /** CPU use of the firecracker process over the last interval, 100 = one core. */
+  cpu_percent: z.number(),
+  rss_bytes: z.number().int(),
+  uptime_s: z.number().nullable(),
+});
+export type MicrovmStats = z.infer<typeof microvmStats>;
+
+export const statsResponse = z.object({
+  at: z.string(),
+  interval_s: z.number(),
+  host: z.object({
+    cpus: z.number().int(),
+    load: z.tuple([z.number(), z.number(), z.number()]),
+    memory_total_bytes: z.number().int(),
+    memory_used_bytes: z.number().int(),
+    disk_free_bytes: z.number().int(),
+    disk_total_bytes: z.number().int(),
+  }),
+  microvms: z.array(microvmStats),
+});
+export type StatsResponse = z.infer<typeof statsResponse>;
+
+export const errorCode = z.enum([
+  'bad_request',
+  'validation_failed',
+  'unauthorized',
+  'not_found',
+  'conflict',
+  'ambiguous',
+  'limit_reached',
+  'invalid_state',
+  'firecracker_error',
+  'firecracker_unreachable',
+  'internal',
+]);
+export type ErrorCode = z.infer<typeof errorCode>;
+
+export const errorResponse = z.object({
+  error: z.object({
+    code: errorCode,
+    message: z.string(),
+    /** e.g. the field path for validation errors, candidate ids for ambiguous prefixes. */
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+export type ErrorResponse = z.infer<typeof errorResponse>;
