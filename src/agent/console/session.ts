@@ -2,14 +2,22 @@
 // to console.log itself (opened O_APPEND) and reads its stdin from the console.in FIFO, which it
 // holds open; so the session only follows files and never owns the console, and a new agent after
 // a restart re-attaches by opening a new session on the same two paths.
-import { closeSync, constants, open as fsOpen, write as fsWrite, ftruncateSync } from 'node:fs';
-import { open, readFile, rename, writeFile } from 'node:fs/promises';
+import {
+  closeSync,
+  constants,
+  open as fsOpen,
+  read as fsRead,
+  write as fsWrite,
+  ftruncateSync,
+} from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CONSOLE_HISTORY_BYTES } from '../../api/console.ts';
 import {
   ConsoleClosedError,
   ConsoleInputBlockedError,
   ConsoleInputUnavailableError,
+  ConsoleLogError,
   errnoCode,
 } from './errors.ts';
 import { FileFollower } from './follow.ts';
@@ -53,6 +61,7 @@ export class ConsoleSession {
   private writeChain: Promise<void> = Promise.resolve();
   private snapshotChain: Promise<void> = Promise.resolve();
   private closing = false;
+  private closePromise: Promise<void> | null = null;
   private closedWith: { code: number; reason: string } | null = null;
 
   private constructor(
@@ -83,11 +92,16 @@ export class ConsoleSession {
       afterRead: () => session.capLog(),
     });
     session.follower = follower;
-    // Seed from the snapshot of the last cut plus the tail of console.log, up to where the follower
-    // starts: the follower delivers everything after, so nothing is doubled or skipped.
-    const prev = await readFile(historySnapshotPath(paths.log)).catch(() => Buffer.alloc(0));
-    hist.append(prev);
-    hist.append(await readRange(paths.log, Math.max(0, follower.offset - historyBytes), follower.offset));
+    try {
+      // Seed from the snapshot of the last cut plus the tail of console.log, up to where the
+      // follower starts: the follower delivers everything after, so nothing is doubled or skipped.
+      const prev = await readFile(historySnapshotPath(paths.log)).catch(() => Buffer.alloc(0));
+      hist.append(prev);
+      hist.append(await readRange(follower.fd, Math.max(0, follower.offset - historyBytes), follower.offset));
+    } catch (err) {
+      await follower.close();
+      throw new ConsoleLogError(paths.log, errnoCode(err) ?? String(err), { cause: err });
+    }
     follower.start();
     return session;
   }
@@ -140,8 +154,12 @@ export class ConsoleSession {
   }
 
   /** Reads what is left of console.log, ends every client with code/reason and stops following. */
-  async close(code: number, reason: string): Promise<void> {
-    if (this.closing) return;
+  close(code: number, reason: string): Promise<void> {
+    this.closePromise ??= this.doClose(code, reason);
+    return this.closePromise;
+  }
+
+  private async doClose(code: number, reason: string): Promise<void> {
     this.closing = true;
     await this.follower?.close();
     await this.writeChain;
@@ -210,6 +228,7 @@ export class ConsoleSession {
         const code = errnoCode(err);
         if (code === 'EAGAIN' || code === 'EWOULDBLOCK') {
           // The pipe is full; wait for firecracker to read, bounded.
+          if (this.closing) throw new ConsoleClosedError('closing');
           const waited = Date.now() - started;
           if (waited >= this.inputTimeoutMs) throw new ConsoleInputBlockedError(this.paths.input, waited);
           await sleep(delay);
@@ -269,14 +288,10 @@ function openFd(path: string, flags: number): Promise<number> {
   });
 }
 
-async function readRange(path: string, start: number, end: number): Promise<Buffer> {
-  if (end <= start) return Buffer.alloc(0);
-  const handle = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(end - start);
-    const { bytesRead } = await handle.read(buf, 0, buf.length, start);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
+function readRange(fd: number, start: number, end: number): Promise<Buffer> {
+  if (end <= start) return Promise.resolve(Buffer.alloc(0));
+  const buf = Buffer.alloc(end - start);
+  return new Promise((resolve, reject) => {
+    fsRead(fd, buf, 0, buf.length, start, (err, n) => (err ? reject(err) : resolve(buf.subarray(0, n))));
+  });
 }
