@@ -117,7 +117,12 @@ export class FirecrackerClient {
     opts: RequestOptions = {},
   ): Promise<RawResponse> {
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
-    const outHeaders: Record<string, string> = { Host: 'localhost', Accept: 'application/json', ...headers };
+    const outHeaders: Record<string, string> = { Host: 'localhost', Accept: 'application/json' };
+    for (const [name, value] of Object.entries(headers)) {
+      // The length is ours to compute, and micro_http has no chunked encoding.
+      if (/^(content-length|transfer-encoding|host)$/i.test(name)) continue;
+      outHeaders[name] = value;
+    }
     const hasBody = body !== undefined;
     const upper = method.toUpperCase();
     // micro_http has no chunked encoding: always say how long the body is.

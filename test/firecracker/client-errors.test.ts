@@ -230,6 +230,25 @@ describe('transport failures are distinct typed errors', () => {
     expect(err).toMatchObject({ code: 'firecracker_connection_failed' });
   });
 
+  it('passes caller headers through but computes Content-Length itself', async () => {
+    const path = join(await tempDir(), 'fc.sock');
+    let requestText = '';
+    await serve(path, (s) => {
+      s.on('data', (d: Buffer) => {
+        requestText += d.toString();
+        if (requestText.endsWith('{"a":1}')) s.end('HTTP/1.1 204 \r\n\r\n');
+      });
+    });
+    const res = await new FirecrackerClient(path).request('PUT', '/mmds', '{"a":1}', {
+      'content-length': '999',
+      'X-Trace': 'abc',
+    });
+    expect(res.status).toBe(204);
+    expect(requestText).toMatch(/\r\nContent-Length: 7\r\n/);
+    expect(requestText).not.toMatch(/999/);
+    expect(requestText).toMatch(/\r\nX-Trace: abc\r\n/);
+  });
+
   it('reads answers without a reason phrase and closes its connection afterwards', async () => {
     const path = join(await tempDir(), 'fc.sock');
     let requestText = '';
