@@ -2,7 +2,7 @@
 // (configure, boot, pause, snapshot, restore into a new process), two VMMs side by side, a VMM
 // outliving the process that launched it, and boot-to-console when a bootable kernel is given.
 import { spawn } from 'node:child_process';
-import { readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
@@ -199,7 +199,9 @@ const consoleSkip = !realTarget
   ? 'no real Firecracker'
   : !consoleKernel || !consoleRootfs
     ? 'FC_TEST_KERNEL and FC_TEST_ROOTFS are not both set (a guest must boot and print to test the console)'
-    : undefined;
+    : existsSync('/sys/module/kvm_pvm')
+      ? "this host's /dev/kvm is kvm_pvm, which runs no stock guest kernel (no console output ever)"
+      : undefined;
 if (consoleSkip) console.warn(`test/real/firecracker-api console flow skipped: ${consoleSkip}`);
 
 describe.skipIf(consoleSkip !== undefined)('real Firecracker: boot to a console', () => {
