@@ -1,10 +1,12 @@
 // The seam between the CLI and the place the agent runs. TartProvider (macOS: a Linux VM under
 // Tart) and LocalProvider (Linux with /dev/kvm: no VM layer) implement it; src/provision drives it.
 import type { ProviderName } from '../config/config.ts';
+import type { AgentServiceSpec } from './agent-service.ts';
+import type { LinuxLayout } from './layout.ts';
 
 export interface ExecOptions {
-  /** Bytes sent to the command's stdin (Tart: `tart exec -i`). */
-  stdin?: string | Uint8Array;
+  /** Bytes sent to the command's stdin (Tart: `tart exec -i`), or a local file streamed there. */
+  stdin?: string | Uint8Array | { file: string };
   /** Run as root (sudo inside the Tart VM; as-is locally when already root). */
   root?: boolean;
   timeoutMs?: number;
@@ -28,8 +30,28 @@ export interface HostStatus {
   detail: string;
 }
 
+export type LinuxArch = 'x86_64' | 'aarch64';
+
+export interface AgentServiceState {
+  /** systemd unit, or a detached daemon with a pid file (no systemd). */
+  mode: 'systemd' | 'daemon';
+  installed: boolean;
+  running: boolean;
+  detail: string;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  detail: string;
+  fix: string;
+}
+
 export interface HostProvider {
   readonly name: ProviderName;
+  /** Paths on the Linux side. */
+  readonly layout: LinuxLayout;
+  /** Whether files under layout.agentDir need root to write (Tart VM, local root install). */
+  readonly agentDirNeedsRoot: boolean;
   status(): Promise<HostStatus>;
   /** Creates (if needed) and starts the Linux side; resolves once commands can run in it. */
   ensureRunning(): Promise<void>;
@@ -45,4 +67,22 @@ export interface HostProvider {
   logs(opts?: { lines?: number }): Promise<string>;
   stop(): Promise<void>;
   delete(): Promise<void>;
+
+  /** Machine architecture of the Linux side. */
+  arch(): Promise<LinuxArch>;
+  /** Whether /dev/kvm exists and can be opened read-write by the agent's user on the Linux side. */
+  checkKvm(): Promise<CheckResult>;
+  /** Node.js for the agent on the Linux side, or null when missing. */
+  findNode(): Promise<{ path: string; version: string } | null>;
+  /** Installs Node.js on the Linux side (apt in the Tart VM); throws with the fix when it cannot. */
+  installNode(): Promise<void>;
+  /** host:port the agent listens on. */
+  agentListen(): string;
+  /** Installs the agent as a service (or daemon) and (re)starts it. */
+  installAgent(spec: AgentServiceSpec): Promise<void>;
+  agentService(): Promise<AgentServiceState>;
+  startAgent(): Promise<void>;
+  stopAgent(): Promise<void>;
+  /** Stops the agent and removes its unit or pid file. */
+  removeAgent(): Promise<void>;
 }

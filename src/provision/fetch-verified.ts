@@ -1,0 +1,61 @@
+// Downloads an asset into the cache and proves it: against its published .sha256 file, or against
+// the sha256 pinned in the asset manifest on first download. A mismatch deletes the download.
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FcMacosPaths } from '../config/paths.ts';
+import { sha256File } from '../host/remote-files.ts';
+import type { AssetSpec } from './assets.ts';
+import { downloadFile, downloadText, type FetchFn, parseChecksumFile } from './download.ts';
+import { ChecksumMismatchError, ProvisionError } from './errors.ts';
+import { assetsDir, pinSha256, readManifest } from './manifest.ts';
+import type { Progress } from './runner.ts';
+
+export function cachePath(paths: FcMacosPaths, spec: AssetSpec): string {
+  return join(assetsDir(paths), spec.id);
+}
+
+/** Downloads (or reuses the cached copy of) spec and returns its verified local path. */
+export async function fetchVerified(
+  paths: FcMacosPaths,
+  spec: AssetSpec,
+  fetchImpl: FetchFn,
+  progress: Progress,
+): Promise<string> {
+  let expected: string;
+  let pinned = false;
+  if (spec.sha256Url) {
+    progress(`fetching ${spec.sha256Url}`);
+    const text = await downloadText(spec.sha256Url, fetchImpl);
+    const sum = parseChecksumFile(text, spec.fileName);
+    if (!sum) {
+      throw new ProvisionError(
+        'asset_invalid',
+        `${spec.sha256Url} has no sha256 for ${spec.fileName}`,
+        'check the mirror given to --assets-url (layout in docs/setup.md)',
+      );
+    }
+    expected = sum;
+  } else {
+    const rec = (await readManifest(paths)).assets[spec.id];
+    expected = rec?.sha256 ?? '';
+    pinned = Boolean(rec);
+  }
+  const dest = cachePath(paths, spec);
+  if (existsSync(dest) && expected && (await sha256File(dest)) === expected) return dest;
+  progress(`downloading ${spec.url}`);
+  const dl = await downloadFile(spec.url, dest, fetchImpl);
+  if (expected && dl.sha256 !== expected) {
+    await rm(dest, { force: true });
+    throw new ChecksumMismatchError(
+      spec.url,
+      expected,
+      dl.sha256,
+      pinned
+        ? `the file changed since its first download (sha256 pinned in ${join(assetsDir(paths), 'manifest.json')}); if the change is expected, delete its entry there and re-run fc-macos setup`
+        : 'the download is corrupted or was tampered with: re-run fc-macos setup, or use another mirror (--assets-url)',
+    );
+  }
+  if (!expected) await pinSha256(paths, spec.id, spec.url, dl.sha256);
+  return dest;
+}

@@ -1,0 +1,25 @@
+// Builds the default rootfs on the Linux side from an Alpine minirootfs tarball, without loop
+// mounts: unpack into a scratch dir, add /init, `mkfs.ext4 -d`. As root (the Tart VM, a root local
+// install) tar keeps the tarball's owners; otherwise files belong to the user who ran setup.
+export const BUILD_ROOTFS_SCRIPT = `set -eu
+tarball=$1; init=$2; out=$3; size=$4; work=$5
+rm -rf "$work"
+mkdir -p "$work/root"
+trap 'rm -rf "$work"' EXIT
+tar -xzf "$tarball" -C "$work/root"
+install -m 0755 "$init" "$work/root/init"
+mkdir -p "$work/root/root"
+mkfs.ext4 -q -F -L fc-rootfs -E root_owner=0:0 -d "$work/root" "$work/rootfs.ext4" "$size"
+mkdir -p "$(dirname "$out")"
+mv -f "$work/rootfs.ext4" "$out"
+`;
+
+export function buildRootfsArgv(o: {
+  tarball: string;
+  init: string;
+  out: string;
+  size: string;
+  workDir: string;
+}): string[] {
+  return ['sh', '-c', BUILD_ROOTFS_SCRIPT, 'fc-macos-rootfs', o.tarball, o.init, o.out, o.size, o.workDir];
+}

@@ -1,0 +1,86 @@
+// Runs ordered, idempotent steps. A step whose check() says it is done is skipped, so a re-run
+// after a failure resumes at the failed step; every finished step is recorded in setup-state.json.
+import type { StepId } from './state.ts';
+
+export type Progress = (message: string) => void;
+
+export interface Step {
+  id: StepId;
+  title: string;
+  /** true: already done, run() is not needed. */
+  check(): Promise<boolean>;
+  run(progress: Progress): Promise<void>;
+  /** With --force, steps that rebuild their output skip the check. */
+  forceable?: boolean;
+}
+
+export type StepStatus = 'done' | 'skipped' | 'failed' | 'pending';
+
+export interface StepOutcome {
+  id: StepId;
+  title: string;
+  status: StepStatus;
+  detail: string;
+}
+
+export interface Reporter {
+  start(step: Step, index: number, total: number): void;
+  progress(message: string): void;
+  finish(outcome: StepOutcome): void;
+}
+
+export interface RunStepsOptions {
+  reporter: Reporter;
+  force?: boolean;
+  /** Called after each step with its outcome (setup records it in the state file). */
+  record?(outcome: StepOutcome, error?: unknown): Promise<void>;
+}
+
+export class StepFailedError extends Error {
+  readonly code = 'step_failed';
+  constructor(
+    readonly step: StepId,
+    override readonly cause: unknown,
+    readonly outcomes: StepOutcome[],
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = 'StepFailedError';
+  }
+}
+
+export async function runSteps(steps: Step[], opts: RunStepsOptions): Promise<StepOutcome[]> {
+  const outcomes: StepOutcome[] = steps.map((s) => ({
+    id: s.id,
+    title: s.title,
+    status: 'pending',
+    detail: '',
+  }));
+  for (const [i, step] of steps.entries()) {
+    opts.reporter.start(step, i, steps.length);
+    let outcome: StepOutcome;
+    try {
+      const done = opts.force && step.forceable ? false : await step.check();
+      if (done) {
+        outcome = { id: step.id, title: step.title, status: 'skipped', detail: 'already done' };
+      } else {
+        await step.run((m) => opts.reporter.progress(m));
+        outcome = { id: step.id, title: step.title, status: 'done', detail: '' };
+      }
+    } catch (err) {
+      outcome = {
+        id: step.id,
+        title: step.title,
+        status: 'failed',
+        detail: err instanceof Error ? err.message : String(err),
+      };
+      outcomes[i] = outcome;
+      opts.reporter.finish(outcome);
+      await opts.record?.(outcome, err);
+      throw new StepFailedError(step.id, err, outcomes);
+    }
+    outcomes[i] = outcome;
+    opts.reporter.finish(outcome);
+    await opts.record?.(outcome);
+  }
+  return outcomes;
+}

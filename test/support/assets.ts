@@ -1,0 +1,175 @@
+// Release-like assets for setup tests, served from 127.0.0.1 in the --assets-url mirror layout
+// (docs/setup.md): a Firecracker tarball + .sha256.txt, a kernel, an Alpine-like minirootfs +
+// .sha256. Also a stand-in agent for provisioning tests that do not need the real fc-agent.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import {
+  ALPINE_BRANCH,
+  ALPINE_VERSION,
+  FIRECRACKER_VERSION,
+  KERNEL_CI_VERSION,
+  KERNEL_VERSION,
+} from '../../src/provision/assets.ts';
+
+export type Arch = 'x86_64' | 'aarch64';
+
+export const hostArch = (): Arch => (process.arch === 'arm64' ? 'aarch64' : 'x86_64');
+
+export function sha256(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** A `firecracker` stand-in: answers --version like v1.14.4, otherwise runs `delegate` (the double). */
+export function firecrackerScript(delegate?: string): string {
+  return `#!/bin/sh
+if [ "$1" = "--version" ]; then echo "Firecracker ${FIRECRACKER_VERSION}"; exit 0; fi
+${delegate ? `exec "${delegate}" "$@"` : 'echo "test firecracker: no delegate" >&2; exit 1'}
+`;
+}
+
+export interface TestAssets {
+  /** Mirror root on disk; URLs are `${baseUrl}/<path under root>`. */
+  root: string;
+  arch: Arch;
+  paths: { firecracker: string; kernel: string; alpine: string };
+  kernelBytes: Buffer;
+}
+
+function put(root: string, rel: string, data: Buffer | string, mode = 0o644): string {
+  const p = join(root, rel);
+  mkdirSync(join(p, '..'), { recursive: true });
+  writeFileSync(p, data, { mode });
+  return p;
+}
+
+/** Writes the mirror tree under root for arch. */
+export function makeTestAssets(root: string, arch: Arch = hostArch(), delegate?: string): TestAssets {
+  const stage = join(root, '.stage');
+  // Firecracker release tarball, laid out like the real one.
+  const rel = `release-${FIRECRACKER_VERSION}-${arch}`;
+  put(stage, `fc/${rel}/firecracker-${FIRECRACKER_VERSION}-${arch}`, firecrackerScript(delegate), 0o755);
+  put(stage, `fc/${rel}/jailer-${FIRECRACKER_VERSION}-${arch}`, '#!/bin/sh\necho "Jailer v1.14.4"\n', 0o755);
+  put(stage, `fc/${rel}/LICENSE`, 'Apache-2.0 (test)\n');
+  const fcName = `firecracker-${FIRECRACKER_VERSION}-${arch}.tgz`;
+  const fcPath = join(root, 'firecracker', FIRECRACKER_VERSION, fcName);
+  mkdirSync(join(fcPath, '..'), { recursive: true });
+  execFileSync('tar', ['-czf', fcPath, '-C', join(stage, 'fc'), rel]);
+  writeFileSync(`${fcPath}.sha256.txt`, `${sha256(readFileSync(fcPath))}  ${fcName}\n`);
+
+  const kernelBytes = Buffer.concat([
+    Buffer.from('\x7fELF-test-kernel\n'),
+    createHash('sha512').update(arch).digest(),
+  ]);
+  const kernel = put(root, `kernel/${KERNEL_CI_VERSION}/${arch}/vmlinux-${KERNEL_VERSION}`, kernelBytes);
+
+  // An Alpine-like minirootfs: a tiny tree (busybox-static when the machine has it).
+  const tree = join(stage, 'alpine');
+  put(tree, 'etc/os-release', `NAME="Alpine Linux (test)"\nVERSION_ID=${ALPINE_VERSION}\n`);
+  put(tree, 'etc/profile', 'export PS1="microvm# "\n');
+  mkdirSync(join(tree, 'bin'), { recursive: true });
+  for (const d of ['proc', 'sys', 'dev', 'root', 'tmp', 'sbin', 'usr/bin'])
+    mkdirSync(join(tree, d), { recursive: true });
+  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+  if (busybox) put(tree, 'bin/busybox', readFileSync(busybox), 0o755);
+  else put(tree, 'bin/sh', '#!/bin/false\n', 0o755);
+  const aName = `alpine-minirootfs-${ALPINE_VERSION}-${arch}.tar.gz`;
+  const alpine = join(root, 'alpine', ALPINE_BRANCH, arch, aName);
+  mkdirSync(join(alpine, '..'), { recursive: true });
+  execFileSync('tar', ['-czf', alpine, '-C', tree, '.']);
+  writeFileSync(`${alpine}.sha256`, `${sha256(readFileSync(alpine))}  ${aName}\n`);
+  execFileSync('rm', ['-rf', stage]);
+  return { root, arch, paths: { firecracker: fcPath, kernel, alpine }, kernelBytes };
+}
+
+export interface AssetServer {
+  url: string;
+  /** Requests seen, by path. */
+  requests: string[];
+  /** Overrides: path → status code, or replacement bytes. */
+  override: Map<string, number | Buffer>;
+  close(): Promise<void>;
+}
+
+export async function serveAssets(root: string): Promise<AssetServer> {
+  const requests: string[] = [];
+  const override = new Map<string, number | Buffer>();
+  const server: Server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    requests.push(path);
+    const o = override.get(path);
+    if (typeof o === 'number') {
+      res.writeHead(o).end();
+      return;
+    }
+    const file = join(root, path);
+    if (!o && (path.includes('..') || !existsSync(file))) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    const body = o ?? readFileSync(file);
+    res
+      .writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length })
+      .end(body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    override,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+/**
+ * A stand-in fc-agent with the real one's flags and its /health and /agent/version answers, for
+ * provisioning tests that exercise setup rather than the agent.
+ */
+export const STUB_AGENT = `#!/usr/bin/env node
+import http from 'node:http';
+import fs from 'node:fs';
+const args = process.argv.slice(2);
+const flag = (n) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : undefined; };
+if (args.includes('--version')) { console.log('fc-agent 0.0.0-stub'); process.exit(0); }
+const listen = flag('--listen') ?? '0.0.0.0:8080';
+const cut = listen.lastIndexOf(':');
+const token = fs.readFileSync(flag('--token-file'), 'utf8').trim();
+const send = (res, code, body) => { res.writeHead(code, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
+const server = http.createServer((req, res) => {
+  if (req.url === '/health') return send(res, 200, { status: 'ok', version: '0.0.0-stub' });
+  if (req.headers.authorization !== 'Bearer ' + token) return send(res, 401, { error: { code: 'unauthorized', message: 'bad token' } });
+  if (req.url === '/agent/version') return send(res, 200, { agent: '0.0.0-stub', firecracker: null, firecracker_path: flag('--firecracker'), arch: process.arch, kvm: { usable: true, detail: 'stub' } });
+  if (req.url === '/agent/microvms') return send(res, 200, { microvms: [] });
+  send(res, 404, { error: { code: 'not_found', message: req.url } });
+});
+server.listen(Number(listen.slice(cut + 1)), listen.slice(0, cut), () => {
+  process.stderr.write(JSON.stringify({ msg: 'listening', url: 'http://' + listen }) + '\\n');
+});
+const stop = () => server.close(() => process.exit(0));
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+`;
+
+export function writeStubAgent(dir: string): string {
+  const p = join(dir, 'fc-agent-stub.mjs');
+  writeFileSync(p, STUB_AGENT, { mode: 0o755 });
+  chmodSync(p, 0o755);
+  return p;
+}
+
+/** A free TCP port on 127.0.0.1 (closed again before returning). */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
