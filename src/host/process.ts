@@ -10,6 +10,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   timeoutMs?: number;
+  /** Aborting kills the process. */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -37,6 +39,8 @@ export function runProcess(file: string, args: string[], opts: RunOptions = {}):
         child.kill('SIGKILL');
       }, opts.timeoutMs);
     }
+    const onAbort = () => child.kill('SIGKILL');
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (timer) clearTimeout(timer);
       if (e.code === 'ENOENT') reject(new HostError('command_not_found', `${file}: not found`));
@@ -44,6 +48,7 @@ export function runProcess(file: string, args: string[], opts: RunOptions = {}):
     });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       const stderr = Buffer.concat(err).toString('utf8');
       resolve({
         exitCode: code ?? 128 + (signal === 'SIGKILL' ? 9 : 15),

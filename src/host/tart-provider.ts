@@ -55,6 +55,8 @@ export class TartProvider implements HostProvider {
   private cli: TartCli | null = null;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly systemd: SystemdAgent;
+  /** Settles when the `tart run` this process started exits (a VM that failed to boot). */
+  private runExit: Promise<void> | null = null;
 
   constructor(private readonly opts: TartProviderOptions) {
     this.layout = linuxLayout(opts.agentDir ?? ROOT_AGENT_DIR, opts.unitDir);
@@ -136,6 +138,7 @@ export class TartProvider implements HostProvider {
         env: this.opts.env ?? this.preflightInputs.env,
       });
       child.on('error', () => {});
+      this.runExit = new Promise((resolve) => child.on('exit', () => resolve()));
       child.unref();
       if (child.pid === undefined) throw new HostError('tart_failed', `could not start ${cli.bin} run`);
       writeFileSync(files.pid, `${child.pid}\n`, { mode: 0o600 });
@@ -155,7 +158,22 @@ export class TartProvider implements HostProvider {
   /** Waits for an IP (tart ip --wait) and for `tart exec` to answer; a dead `tart run` fails fast. */
   private async waitReady(cli: TartCli): Promise<void> {
     const name = this.opts.vmName;
-    const ip = await cli.run(tartArgv.ip(name, IP_WAIT_S), { timeoutMs: (IP_WAIT_S + 30) * 1000 });
+    const abort = new AbortController();
+    const exited = 'exited' as const;
+    const ip = await Promise.race([
+      cli.run(tartArgv.ip(name, IP_WAIT_S), { timeoutMs: (IP_WAIT_S + 30) * 1000, signal: abort.signal }),
+      ...(this.runExit ? [this.runExit.then((): typeof exited => exited)] : []),
+    ]);
+    if (typeof ip === 'string') {
+      abort.abort();
+      // Give the log a moment to be flushed by the exiting process.
+      await this.sleep(100);
+      throw new HostError(
+        'host_down',
+        `tart run ${name} exited while the VM was starting:\n${this.runLogTail()}`,
+        `look at ${this.runFiles.log}; nested virtualization needs an M3 or later and macOS 15+`,
+      );
+    }
     if (ip.exitCode !== 0) {
       throw new HostError(
         'host_down',
