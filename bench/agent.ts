@@ -1,0 +1,138 @@
+// Starts a real fc-agent (dist/fc-agent.mjs) for a benchmark and talks to it over loopback HTTP.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Microvm } from '../src/api/schemas.ts';
+import { agentBin, type Cleanup, killGroup, now, tempDir, waitFor } from './lib.ts';
+
+export interface BenchAgent {
+  pid: number;
+  url: string;
+  token: string;
+  createRunning(name: string): Promise<Microvm>;
+  remove(id: string): Promise<void>;
+  list(): Promise<Microvm[]>;
+  passthroughLatencies(id: string, path: string, n: number): Promise<number[]>;
+  consoleUrl(id: string): string;
+}
+
+export interface AgentOptions {
+  firecracker: string;
+  kernel: string;
+  rootfs: string;
+}
+
+export async function startAgent(cleanup: Cleanup, opts: AgentOptions): Promise<BenchAgent> {
+  const dir = await tempDir(cleanup, 'a-');
+  const stateDir = join(dir, 'state');
+  const tokenFile = join(dir, 'token');
+  const token = randomBytes(24).toString('hex');
+  await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      agentBin,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--state-dir',
+      stateDir,
+      '--token-file',
+      tokenFile,
+      '--firecracker',
+      opts.firecracker,
+      '--kernel',
+      opts.kernel,
+      '--rootfs',
+      opts.rootfs,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  // The agent leaves firecracker processes running when it dies: kill them by their pids too.
+  const url = `http://127.0.0.1:${port}`;
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const call = async (method: string, path: string, body?: unknown): Promise<Response> =>
+    fetch(url + path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const known = new Map<string, number>();
+  cleanup.add(async () => {
+    await killGroup(child);
+    for (const pid of known.values()) await killGroup({ pid });
+  });
+  await waitFor(
+    'the agent to answer /agent/health',
+    async () => {
+      if (child.exitCode !== null) throw new Error(`fc-agent exited with ${child.exitCode}: ${stderr}`);
+      return (await fetch(`${url}/agent/health`).catch(() => null))?.ok === true;
+    },
+    20_000,
+  );
+  if (!child.pid) throw new Error('fc-agent has no pid');
+
+  const agent: BenchAgent = {
+    pid: child.pid,
+    url,
+    token,
+    async createRunning(name) {
+      const res = await call('POST', '/agent/microvms', {
+        name,
+        kernel: opts.kernel,
+        rootfs: opts.rootfs,
+        start: true,
+      });
+      if (!res.ok) throw new Error(`POST /agent/microvms: ${res.status} ${await res.text()}`);
+      let vm = (await res.json()) as Microvm;
+      if (vm.pid) known.set(vm.id, vm.pid);
+      while (vm.state !== 'running') {
+        if (vm.state === 'exited' || vm.state === 'stopped') throw new Error(`microVM ${name} ${vm.state}`);
+        const r = await call('GET', `/agent/microvms/${vm.id}`);
+        vm = (await r.json()) as Microvm;
+      }
+      return vm;
+    },
+    async remove(id) {
+      const res = await call('DELETE', `/agent/microvms/${id}?force=true`);
+      await res.arrayBuffer();
+      if (!res.ok && res.status !== 404) throw new Error(`DELETE microVM ${id}: ${res.status}`);
+      const pid = known.get(id);
+      known.delete(id);
+      if (pid) await killGroup({ pid });
+    },
+    async list() {
+      const res = await call('GET', '/agent/microvms');
+      return ((await res.json()) as { microvms: Microvm[] }).microvms;
+    },
+    async passthroughLatencies(id, path, n) {
+      const samples: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t0 = now();
+        const res = await call('GET', `/agent/microvms/${id}/firecracker${path}`);
+        await res.arrayBuffer();
+        samples.push(now() - t0);
+        if (res.status !== 200) throw new Error(`passthrough GET ${path}: ${res.status}`);
+      }
+      return samples;
+    },
+    consoleUrl(id) {
+      return `ws://127.0.0.1:${port}/agent/microvms/${id}/console`;
+    },
+  };
+  return agent;
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,242 @@
+// The benchmarks (see bench/run.mjs for how to read them). Each one starts what it uses and stops
+// it in a finally, with bounded iterations; the whole run stays within a few minutes.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { type BenchAgent, startAgent } from './agent.ts';
+import { directConsoleRoundTrips, directCreate, directLatencies, OutputLog, roundTrips } from './direct.ts';
+import {
+  bootFiles,
+  Cleanup,
+  doubleBin,
+  mib,
+  now,
+  percentile,
+  printTable,
+  type Row,
+  ratio,
+  realFirecrackerBin,
+  rssBytes,
+  tempDir,
+} from './lib.ts';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const onlyArg = args[args.indexOf('--only') + 1];
+const only = args.includes('--only') && onlyArg ? new Set(onlyArg.split(',')) : null;
+const wanted = (name: string): boolean => only === null || only.has(name);
+
+const N_CREATE = quick ? 3 : 10;
+const N_CREATE_REAL = quick ? 2 : 5;
+const N_PASSTHROUGH = quick ? 100 : 500;
+const N_RSS_VMS = quick ? 10 : 50;
+const N_KEYS = quick ? 20 : 100;
+
+function realFirecracker(): { path: string } | { skip: string } {
+  if (!existsSync(realFirecrackerBin))
+    return { skip: `${realFirecrackerBin} not found (set FC_BENCH_FIRECRACKER)` };
+  if (!existsSync('/dev/kvm')) return { skip: '/dev/kvm is missing' };
+  return { path: realFirecrackerBin };
+}
+
+async function withCleanup<T>(fn: (cleanup: Cleanup) => Promise<T>): Promise<T> {
+  const cleanup = new Cleanup();
+  try {
+    return await fn(cleanup);
+  } finally {
+    await cleanup.run();
+  }
+}
+
+function summary(label: string, samples: number[]): Row {
+  const mean = samples.reduce((a, b) => a + b, 0) / Math.max(1, samples.length);
+  return {
+    path: label,
+    n: samples.length,
+    'p50 ms': percentile(samples, 50),
+    'p99 ms': percentile(samples, 99),
+    'mean ms': mean,
+  };
+}
+
+async function benchCreate(binary: string, label: string, n: number): Promise<Row[]> {
+  return withCleanup(async (cleanup) => {
+    const dir = await tempDir(cleanup, 'c-');
+    const files = await bootFiles(dir);
+    const direct: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const r = await directCreate(cleanup, binary, dir, `d${i}`, files);
+      direct.push(r.ms);
+      await r.stop();
+    }
+    const agent = await startAgent(cleanup, {
+      firecracker: binary,
+      kernel: files.kernel,
+      rootfs: files.rootfs,
+    });
+    const viaAgent: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = now();
+      const vm = await agent.createRunning(`b${i}`);
+      viaAgent.push(now() - t0);
+      await agent.remove(vm.id);
+    }
+    const d = summary(`direct socket (${label})`, direct);
+    const a = summary(`through the agent (${label})`, viaAgent);
+    return [
+      { ...d, ratio: '1.00x' },
+      { ...a, ratio: ratio(Number(a['p50 ms']), Number(d['p50 ms'])) },
+    ];
+  });
+}
+
+async function benchPassthrough(): Promise<Row[]> {
+  return withCleanup(async (cleanup) => {
+    const dir = await tempDir(cleanup, 'p-');
+    const files = await bootFiles(dir);
+    const agent = await startAgent(cleanup, {
+      firecracker: doubleBin,
+      kernel: files.kernel,
+      rootfs: files.rootfs,
+    });
+    const vm = await agent.createRunning('pass');
+    // Warm both paths (connections, JIT) before timing.
+    await directLatencies(vm.socket_path, '/machine-config', 20);
+    await agent.passthroughLatencies(vm.id, '/machine-config', 20);
+    const direct = await directLatencies(vm.socket_path, '/machine-config', N_PASSTHROUGH);
+    const viaAgent = await agent.passthroughLatencies(vm.id, '/machine-config', N_PASSTHROUGH);
+    await agent.remove(vm.id);
+    const d = summary('direct socket (double)', direct);
+    const a = summary('through the agent (double)', viaAgent);
+    return [
+      { ...d, 'ratio p50': '1.00x', 'ratio p99': '1.00x' },
+      {
+        ...a,
+        'ratio p50': ratio(Number(a['p50 ms']), Number(d['p50 ms'])),
+        'ratio p99': ratio(Number(a['p99 ms']), Number(d['p99 ms'])),
+      },
+    ];
+  });
+}
+
+async function benchRss(): Promise<Row[]> {
+  return withCleanup(async (cleanup) => {
+    const dir = await tempDir(cleanup, 'r-');
+    const files = await bootFiles(dir);
+    const agent = await startAgent(cleanup, {
+      firecracker: doubleBin,
+      kernel: files.kernel,
+      rootfs: files.rootfs,
+    });
+    await settle();
+    const idle = await rssBytes(agent.pid);
+    const ids: string[] = [];
+    for (let i = 0; i < N_RSS_VMS; i++) ids.push((await agent.createRunning(`m${i}`)).id);
+    await settle();
+    const loaded = await rssBytes(agent.pid);
+    // Everything the agent holds per microVM should be visible: list them once too.
+    await agent.list();
+    const listed = await rssBytes(agent.pid);
+    for (const id of ids) await agent.remove(id);
+    return [
+      { state: 'agent idle', microvms: 0, 'rss MiB': mib(idle), ratio: '1.00x' },
+      {
+        state: `agent with ${N_RSS_VMS} microVMs (double)`,
+        microvms: N_RSS_VMS,
+        'rss MiB': mib(loaded),
+        ratio: ratio(loaded, idle),
+      },
+      {
+        state: '  after listing them',
+        microvms: N_RSS_VMS,
+        'rss MiB': mib(listed),
+        ratio: ratio(listed, idle),
+      },
+      { state: 'per microVM', microvms: 1, 'rss MiB': mib((loaded - idle) / N_RSS_VMS), ratio: '' },
+    ];
+  });
+}
+
+async function benchConsole(): Promise<Row[]> {
+  return withCleanup(async (cleanup) => {
+    const dir = await tempDir(cleanup, 'k-');
+    const files = await bootFiles(dir);
+    const direct = await directConsoleRoundTrips(cleanup, doubleBin, dir, files, N_KEYS);
+    const agent = await startAgent(cleanup, {
+      firecracker: doubleBin,
+      kernel: files.kernel,
+      rootfs: files.rootfs,
+    });
+    const vm = await agent.createRunning('keys');
+    const ws = new WebSocket(agent.consoleUrl(vm.id), {
+      headers: { authorization: `Bearer ${agent.token}` },
+    });
+    cleanup.add(() => ws.terminate());
+    const out = new OutputLog();
+    ws.on('message', (d: Buffer) => out.push(Buffer.from(d)));
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    await out.waitFor('/ # ', 0, 30_000);
+    const viaAgent = await roundTrips(N_KEYS, (b) => ws.send(b), out);
+    ws.close();
+    await agent.remove(vm.id);
+    const d = summary('stdio pipe to the double', direct);
+    const a = summary('agent WebSocket → FIFO → double → console.log → agent', viaAgent);
+    return [
+      { ...d, ratio: '1.00x' },
+      { ...a, ratio: ratio(Number(a['p50 ms']), Number(d['p50 ms'])) },
+    ];
+  });
+}
+
+/** Lets the agent finish what the last request started (GC, lazy work) before reading RSS. */
+async function settle(): Promise<void> {
+  await new Promise((r) => setTimeout(r, 1000));
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  console.log(
+    `# fc-macos benchmarks${quick ? ' (quick)' : ''}: ratios are agent / baseline, measured in this run`,
+  );
+  if (!existsSync(doubleBin)) {
+    console.error(`${doubleBin} is missing: bench/run.mjs builds it from test/support/fc-double`);
+    process.exitCode = 1;
+    return;
+  }
+  let failed = false;
+  const run = async (name: string, title: string, fn: () => Promise<Row[]>): Promise<void> => {
+    if (!wanted(name)) return;
+    try {
+      printTable(title, await fn());
+    } catch (err) {
+      failed = true;
+      console.log(
+        `\n## ${title}\nFAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
+    }
+  };
+  await run('create', `create → running, ${N_CREATE} microVMs each way (Firecracker double)`, () =>
+    benchCreate(doubleBin, 'double', N_CREATE),
+  );
+  const real = realFirecracker();
+  if ('path' in real) {
+    const fc = real.path;
+    await run('create', `create → running, ${N_CREATE_REAL} microVMs each way (real firecracker)`, () =>
+      benchCreate(fc, 'real', N_CREATE_REAL),
+    );
+  } else if (wanted('create')) {
+    console.log(`\n## create → running (real firecracker)\nskipped: ${real.skip}`);
+  }
+  await run('passthrough', `GET /machine-config, ${N_PASSTHROUGH} requests each way`, benchPassthrough);
+  await run('rss', 'agent memory (VmRSS)', benchRss);
+  await run('console', `console round trip of one keystroke, ${N_KEYS} keys each way`, benchConsole);
+  console.log(`\ntotal ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (failed) process.exitCode = 1;
+}
+
+export type { BenchAgent };
+
+await main();
