@@ -1,7 +1,6 @@
 // The benchmarks (see bench/run.mjs for how to read them). Each one starts what it uses and stops
 // it in a finally, with bounded iterations; the whole run stays within a few minutes.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import WebSocket from 'ws';
 import { type BenchAgent, startAgent } from './agent.ts';
 import { directConsoleRoundTrips, directCreate, directLatencies, OutputLog, roundTrips } from './direct.ts';
