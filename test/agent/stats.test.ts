@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StatsCollector } from '../../src/agent/stats.ts';
+import { dfSpace, StatsCollector } from '../../src/agent/stats.ts';
 import {
   firecrackerVersion,
   kvmStatus,
@@ -98,6 +98,14 @@ describe('StatsCollector', () => {
       expect(r.host.disk_free_bytes).toBeGreaterThan(0);
       expect(r.host.load.every((l) => l >= 0)).toBe(true);
     }
+  });
+
+  it('the df fallback (Node 18 before 18.15) agrees with statfs on total size', async () => {
+    const viaDf = await dfSpace(stateDir);
+    const viaStatfs = (await new StatsCollector({ stateDir }).stats([])).host;
+    expect(viaDf.total).toBeGreaterThan(0);
+    // df counts 1K blocks: equal up to rounding.
+    expect(Math.abs(viaDf.total - viaStatfs.disk_total_bytes)).toBeLessThan(1024 * 1024);
   });
 
   it('reports zero for a pid whose process is gone', async () => {
