@@ -2,11 +2,15 @@
 // Exit codes: 0 ok, 1 failure, 2 usage error.
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.ts';
+import { registerDoctor } from './commands/doctor.ts';
+import { registerSetup } from './commands/setup.ts';
+import { registerUninstall } from './commands/uninstall.ts';
+import { registerVm } from './commands/vm.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
 // Each module adds its commands to the program. Order here is the order in --help.
-const commandModules: RegisterCommand[] = [];
+const commandModules: RegisterCommand[] = [registerSetup, registerDoctor, registerVm, registerUninstall];
 
 export function buildProgram(): Command {
   const program = new Command('fc-macos')

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import { fcMacosPaths } from '../../src/config/paths.ts';
+import { type FcMacosPaths, fcMacosPaths } from '../../src/config/paths.ts';
 import { runProcess } from '../../src/host/process.ts';
 import type { PreflightInputs } from '../../src/host/tart-preflight.ts';
 import { TartProvider, type TartProviderOptions } from '../../src/host/tart-provider.ts';
@@ -38,6 +38,7 @@ export function macInputs(env: NodeJS.ProcessEnv, mac: Mac = {}): PreflightInput
 
 export interface TartEnv {
   home: string;
+  paths: FcMacosPaths;
   env: NodeJS.ProcessEnv;
   provider(o?: Partial<TartProviderOptions>, mac?: Mac): TartProvider;
   /** Every tart invocation so far, as argv arrays (without the binary). */
@@ -74,6 +75,7 @@ export async function makeTartEnv(extraEnv: NodeJS.ProcessEnv = {}): Promise<Tar
   });
   return {
     home,
+    paths,
     env,
     provider: (o = {}, mac = {}) =>
       new TartProvider({

@@ -50,7 +50,7 @@ describe.skipIf(noKvm !== null)('setup with the Tart provider (fake tart)', () =
       });
       const r = await runSetup({
         provider,
-        paths: provider.opts.paths,
+        paths: t.paths,
         vmName: 'fc-macos-linux',
         agentBundle: writeStubAgent(t.home),
         reporter: silentReporter(),

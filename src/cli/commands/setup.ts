@@ -1,0 +1,86 @@
+// fc-macos setup: provisions the Linux side (Tart VM or this Linux host) up to a healthy agent.
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import type { ConfigFile, ProviderName } from '../../config/config.ts';
+import { cliTarget, printJson, reportError, wantsJson } from '../../provision/cli-support.ts';
+import { pickReporter } from '../../provision/reporter.ts';
+import { runSetup } from '../../provision/setup.ts';
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new InvalidArgumentError('must be a port number 1-65535');
+  return n;
+}
+
+/** dist/fc-agent.mjs beside the bundled CLI (dist/cli.mjs); FC_MACOS_AGENT_BUNDLE overrides. */
+export function agentBundlePath(): string {
+  return process.env.FC_MACOS_AGENT_BUNDLE || fileURLToPath(new URL('./fc-agent.mjs', import.meta.url));
+}
+
+interface SetupFlags {
+  provider?: ProviderName;
+  vmName?: string;
+  firecrackerBin?: string;
+  kernel?: string;
+  rootfs?: string;
+  assetsUrl?: string;
+  agentPort?: number;
+  force?: boolean;
+}
+
+export function registerSetup(program: Command): void {
+  program
+    .command('setup')
+    .description(
+      'set up the Linux side (Tart VM on macOS, this host on Linux): Firecracker, kernel, rootfs, agent',
+    )
+    .addOption(new Option('--provider <provider>', 'where the agent runs').choices(['tart', 'local']))
+    .option('--vm-name <name>', 'Tart VM name (default fc-macos-linux)')
+    .option('--firecracker-bin <path>', 'install this firecracker binary instead of downloading the release')
+    .option('--kernel <path>', 'install this guest kernel instead of downloading it')
+    .option('--rootfs <path>', 'install this rootfs image instead of building the Alpine one')
+    .option('--assets-url <url>', 'mirror base URL replacing the download hosts (layout: docs/setup.md)')
+    .option('--agent-port <port>', "the agent's port on the Linux side (default 8080)", port)
+    .option('--force', 'reinstall Firecracker, kernel, rootfs and agent, and write a new token')
+    .action(async (flags: SetupFlags, cmd: Command) => {
+      const json = wantsJson(cmd);
+      try {
+        const overrides = {
+          ...(flags.provider ? { provider: flags.provider } : {}),
+          ...(flags.vmName ? { vmName: flags.vmName } : {}),
+          ...(flags.agentPort ? { agentPort: flags.agentPort } : {}),
+        };
+        const { paths, config, provider } = await cliTarget(overrides);
+        const configUpdates: ConfigFile = { provider: config.provider };
+        if (config.provider === 'tart') configUpdates.vm_name = config.vmName;
+        if (flags.agentPort) configUpdates.agent_port = flags.agentPort;
+        const result = await runSetup({
+          provider,
+          paths,
+          vmName: config.vmName,
+          agentBundle: agentBundlePath(),
+          reporter: pickReporter(json),
+          configUpdates,
+          firecrackerBin: flags.firecrackerBin,
+          kernel: flags.kernel,
+          rootfs: flags.rootfs,
+          assetsUrl: flags.assetsUrl,
+          force: flags.force,
+        });
+        if (json) printJson(result);
+        else if (result.ok) {
+          process.stderr.write(`fc-macos is set up: fc-agent at ${result.agent_url}\nnext: fc-macos run\n`);
+        } else {
+          process.stderr.write(
+            `fc-macos: setup stopped at "${result.error?.step}": ${result.error?.message}\n` +
+              're-run fc-macos setup to resume from there\n',
+          );
+        }
+        process.exitCode = result.ok ? 0 : 1;
+      } catch (err) {
+        process.exitCode = reportError(err, json);
+      }
+    });
+}
