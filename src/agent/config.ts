@@ -1,0 +1,212 @@
+// fc-agent's command line: flags, their FC_AGENT_* environment equivalents, defaults, and the
+// checks that turn a bad value into one clear line (bin.ts prints it and exits 2).
+import { accessSync, constants } from 'node:fs';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { LogLevel } from './log.ts';
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export interface AgentConfig {
+  listen: ListenAddress;
+  /** null only with --insecure-no-auth. */
+  tokenFile: string | null;
+  stateDir: string;
+  /** As given (a path, or a name looked up on PATH when launching). */
+  firecracker: string;
+  kernel: string;
+  rootfs: string;
+  maxMicrovms: number;
+  logLevel: LogLevel;
+  insecureNoAuth: boolean;
+  stopVmsOnExit: boolean;
+}
+
+export type CliAction = { kind: 'version' } | { kind: 'help' } | { kind: 'run'; config: AgentConfig };
+
+export class ConfigError extends Error {
+  readonly code = 'config_invalid';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEFAULT_LISTEN = '0.0.0.0:8080';
+export const DEFAULT_STATE_DIR = '/var/lib/fc-agent';
+export const DEFAULT_MAX_MICROVMS = 64;
+const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
+
+export const USAGE = `Usage: fc-agent [options]
+
+  --listen HOST:PORT      address to listen on (default ${DEFAULT_LISTEN}; port 0 picks a free port)
+  --token-file PATH       bearer token file, mode 0600 (default <state-dir>/token)
+  --state-dir DIR         microVM records, sockets and consoles (default ${DEFAULT_STATE_DIR})
+  --firecracker PATH      firecracker binary (default: firecracker on PATH)
+  --kernel PATH           default guest kernel (default <state-dir>/images/vmlinux)
+  --rootfs PATH           default rootfs, copied per microVM (default <state-dir>/images/rootfs.ext4)
+  --max-microvms N        most microVMs at once (default ${DEFAULT_MAX_MICROVMS})
+  --log-level LEVEL       error | warn | info | debug (default info)
+  --insecure-no-auth      no token (only with a loopback --listen address)
+  --stop-vms-on-exit      stop every microVM when the agent exits (default: they keep running)
+  --version               print the version
+  --help                  this text
+
+Every flag can also come from the environment: FC_AGENT_LISTEN, FC_AGENT_TOKEN_FILE, FC_AGENT_STATE_DIR,
+FC_AGENT_FIRECRACKER, FC_AGENT_KERNEL, FC_AGENT_ROOTFS, FC_AGENT_MAX_MICROVMS, FC_AGENT_LOG_LEVEL,
+FC_AGENT_INSECURE_NO_AUTH=1, FC_AGENT_STOP_VMS_ON_EXIT=1. Flags win over the environment.
+`;
+
+export function parseListen(value: string, source: string): ListenAddress {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(value);
+  const host = m?.[1] ?? m?.[2];
+  const port = Number(m?.[3]);
+  if (!m || host === undefined || !Number.isInteger(port) || port > 65_535) {
+    throw new ConfigError(
+      `${source}: "${value}" is not HOST:PORT (e.g. 127.0.0.1:8080, 0.0.0.0:8080, [::1]:8080; port 0-65535)`,
+    );
+  }
+  return { host, port };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+function boolEnv(env: NodeJS.ProcessEnv, name: string): boolean {
+  const v = env[name];
+  if (v === undefined || v === '') return false;
+  if (/^(1|true|yes)$/i.test(v)) return true;
+  if (/^(0|false|no)$/i.test(v)) return false;
+  throw new ConfigError(`${name}: "${v}" is not a boolean (use 1 or 0)`);
+}
+
+function absolute(value: string, source: string): string {
+  if (value.trim() === '') throw new ConfigError(`${source}: must not be empty`);
+  return resolve(value);
+}
+
+export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliAction {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        listen: { type: 'string' },
+        'token-file': { type: 'string' },
+        'state-dir': { type: 'string' },
+        firecracker: { type: 'string' },
+        kernel: { type: 'string' },
+        rootfs: { type: 'string' },
+        'max-microvms': { type: 'string' },
+        'log-level': { type: 'string' },
+        'insecure-no-auth': { type: 'boolean' },
+        'stop-vms-on-exit': { type: 'boolean' },
+        version: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+    }));
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message} (see fc-agent --help)`);
+  }
+  if (values.version) return { kind: 'version' };
+  if (values.help) return { kind: 'help' };
+
+  const str = (flag: string, envName: string): { value: string; source: string } | undefined => {
+    const v = values[flag];
+    if (typeof v === 'string') return { value: v, source: `--${flag}` };
+    const e = env[envName];
+    if (e !== undefined && e !== '') return { value: e, source: envName };
+    return undefined;
+  };
+
+  const listenArg = str('listen', 'FC_AGENT_LISTEN');
+  const listen = parseListen(listenArg?.value ?? DEFAULT_LISTEN, listenArg?.source ?? '--listen');
+
+  const stateArg = str('state-dir', 'FC_AGENT_STATE_DIR');
+  const stateDir = stateArg ? absolute(stateArg.value, stateArg.source) : DEFAULT_STATE_DIR;
+  // Unix socket paths are limited to 108 bytes: microvms/<16 hex>/firecracker.sock must fit.
+  const longest = join(stateDir, 'microvms', '0123456789abcdef', 'firecracker.sock');
+  if (Buffer.byteLength(longest) > 107) {
+    throw new ConfigError(
+      `${stateArg?.source ?? '--state-dir'}: "${stateDir}" is too long: firecracker's API socket path under it would exceed the 107-byte Unix socket limit (choose a shorter directory)`,
+    );
+  }
+
+  const maxArg = str('max-microvms', 'FC_AGENT_MAX_MICROVMS');
+  let maxMicrovms = DEFAULT_MAX_MICROVMS;
+  if (maxArg) {
+    maxMicrovms = Number(maxArg.value);
+    if (!/^\d+$/.test(maxArg.value) || maxMicrovms < 1 || maxMicrovms > 10_000) {
+      throw new ConfigError(`${maxArg.source}: "${maxArg.value}" must be a whole number from 1 to 10000`);
+    }
+  }
+
+  const levelArg = str('log-level', 'FC_AGENT_LOG_LEVEL');
+  const logLevel = (levelArg?.value ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(
+      `${levelArg?.source}: "${levelArg?.value}" must be one of ${LOG_LEVELS.join(', ')}`,
+    );
+  }
+
+  const insecureNoAuth = values['insecure-no-auth'] === true || boolEnv(env, 'FC_AGENT_INSECURE_NO_AUTH');
+  const stopVmsOnExit = values['stop-vms-on-exit'] === true || boolEnv(env, 'FC_AGENT_STOP_VMS_ON_EXIT');
+  if (insecureNoAuth && !isLoopback(listen.host)) {
+    throw new ConfigError(
+      `--insecure-no-auth is only allowed with a loopback --listen address (127.0.0.1, ::1, localhost), not ${listen.host}`,
+    );
+  }
+
+  const tokenArg = str('token-file', 'FC_AGENT_TOKEN_FILE');
+  const tokenFile = insecureNoAuth
+    ? null
+    : tokenArg
+      ? absolute(tokenArg.value, tokenArg.source)
+      : join(stateDir, 'token');
+
+  const fcArg = str('firecracker', 'FC_AGENT_FIRECRACKER');
+  const firecracker = fcArg ? fcArg.value : 'firecracker';
+  if (firecracker.trim() === '') throw new ConfigError(`${fcArg?.source}: must not be empty`);
+
+  const kernelArg = str('kernel', 'FC_AGENT_KERNEL');
+  const rootfsArg = str('rootfs', 'FC_AGENT_ROOTFS');
+  return {
+    kind: 'run',
+    config: {
+      listen,
+      tokenFile,
+      stateDir,
+      firecracker: firecracker.includes('/') ? resolve(firecracker) : firecracker,
+      kernel: kernelArg ? absolute(kernelArg.value, kernelArg.source) : join(stateDir, 'images', 'vmlinux'),
+      rootfs: rootfsArg
+        ? absolute(rootfsArg.value, rootfsArg.source)
+        : join(stateDir, 'images', 'rootfs.ext4'),
+      maxMicrovms,
+      logLevel,
+      insecureNoAuth,
+      stopVmsOnExit,
+    },
+  };
+}
+
+/** A bare name is looked up on PATH each time, so installing firecracker later needs no restart. */
+export function resolveBinary(binary: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (isAbsolute(binary)) return binary;
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, binary);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // Not here.
+    }
+  }
+  return binary;
+}

@@ -1,0 +1,41 @@
+// What /proc says about a pid. A pid alone can be reused after a process dies; the start time
+// (field 22 of /proc/<pid>/stat, clock ticks since boot) tells "our" firecracker from a newcomer.
+import { readFile } from 'node:fs/promises';
+
+export interface ProcStat {
+  /** R, S, D, Z, T, … */
+  state: string;
+  starttime: number;
+}
+
+export async function readProcStat(pid: number): Promise<ProcStat | null> {
+  let text: string;
+  try {
+    text = await readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  return parseProcStat(text);
+}
+
+/** Fields after the command name, which is in parentheses and may itself hold spaces or ")". */
+export function parseProcStat(text: string): ProcStat | null {
+  const close = text.lastIndexOf(')');
+  if (close === -1) return null;
+  const fields = text
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
+  // fields[0] is field 3 (state); field 22 (starttime) is fields[19].
+  const state = fields[0];
+  const starttime = Number(fields[19]);
+  if (state === undefined || !Number.isFinite(starttime)) return null;
+  return { state, starttime };
+}
+
+/** True while the process with this pid and start time exists and is not a zombie. */
+export async function isSameProcessAlive(pid: number, starttime: number | null): Promise<boolean> {
+  const st = await readProcStat(pid);
+  if (!st || st.state === 'Z' || st.state === 'X') return false;
+  return starttime === null || st.starttime === starttime;
+}
