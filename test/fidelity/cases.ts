@@ -17,6 +17,8 @@ export interface ProcessCase {
   args: string[];
   /** Make the API socket path taken before starting. */
   socketTaken?: boolean;
+  /** Send this signal once the API answers, then compare how it ended and what it left. */
+  kill?: NodeJS.Signals;
 }
 
 const bootSource: Step = [
@@ -618,4 +620,14 @@ export const processCases: ProcessCase[] = [
     socketTaken: true,
   },
   { name: '--version', args: ['--version'] },
+  {
+    name: 'SIGTERM ends it and leaves the socket file',
+    args: ['--api-sock', '$DIR/fc.sock', '--id', 'x', '--level', 'Info'],
+    kill: 'SIGTERM',
+  },
+  {
+    name: 'SIGKILL ends it and leaves the socket file',
+    args: ['--api-sock', '$DIR/fc.sock', '--id', 'x', '--level', 'Warning'],
+    kill: 'SIGKILL',
+  },
 ];

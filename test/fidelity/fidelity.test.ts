@@ -1,8 +1,9 @@
 // Differential suite: each case runs against the real firecracker and the double side by side,
 // and any difference not listed in differences.ts fails it.
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { testKernel } from '../support/kernel.ts';
 import { doubleBin, realFirecracker } from '../support/paths.ts';
 import { type ApiCase, apiCases, type ProcessCase, processCases, type Step } from './cases.ts';
 import { knownDifferences } from './differences.ts';
@@ -11,6 +12,13 @@ import { type Exit, Target } from './support/target.ts';
 
 const real = realFirecracker();
 if ('skip' in real) console.warn(`fidelity suite skipped: ${real.skip}`);
+const kernel = await testKernel();
+if (typeof kernel !== 'string') console.warn(`fidelity cases that start a VM skipped: ${kernel.skip}`);
+const kernelPath = typeof kernel === 'string' ? kernel : undefined;
+
+/** Cases whose sequence boots the VM need a kernel Firecracker's loader accepts. */
+const startsVm = (c: ApiCase): boolean =>
+  c.steps.some((s) => !('raw' in s) && (s[2] ?? '').includes('InstanceStart') && s[1] === '/actions');
 
 interface Observed {
   statusLine: string;
@@ -64,11 +72,17 @@ async function runProcessCase(c: ProcessCase, t: Target): Promise<Record<string,
   targets.add(t);
   if (c.socketTaken) writeFileSync(join(t.dir, 'fc.sock'), '');
   await t.start(c.args);
+  if (c.kill) t.signal(c.kill);
   const exit = await Promise.race([
     t.exited,
     new Promise<Exit>((r) => setTimeout(() => r({ code: -1, signal: null }), 10_000)),
   ]);
-  const out = { exit, stdout: normalise(t.stdout, t), stderr: normalise(t.stderr, t) };
+  const out = {
+    exit,
+    stdout: normalise(t.stdout, t),
+    stderr: normalise(t.stderr, t),
+    socketLeft: existsSync(t.socket),
+  };
   await t.stop();
   targets.delete(t);
   return out;
@@ -90,31 +104,42 @@ describe.skipIf('skip' in real)('fidelity: the double answers like firecracker v
     }
   });
 
-  it.concurrent.each(apiCases.map((c, i) => [c.name, c, i] as const))(
+  const apiCase = async (c: ApiCase, i: number): Promise<void> => {
+    const tap = `fcf${process.pid % 1000}x${i}`;
+    const [r, d] = await Promise.all([
+      runApiCase(c, new Target('real', realPath, kernelPath), tap),
+      runApiCase(c, new Target('double', doubleBin, kernelPath), tap),
+    ]);
+    const unlisted: string[] = [];
+    const stale: number[] = [];
+    r.answers.forEach((ra, step) => {
+      const da = d.answers[step];
+      const same = JSON.stringify(ra) === JSON.stringify(da);
+      if (!same && !listed(c.name, step))
+        unlisted.push(
+          `step ${step} ${JSON.stringify(c.steps[step])}\n  real:   ${JSON.stringify(ra)}\n  double: ${JSON.stringify(da)}`,
+        );
+      if (same && listed(c.name, step)) stale.push(step);
+    });
+    expect(unlisted, 'unlisted differences').toEqual([]);
+    expect(stale, 'listed differences that no longer differ').toEqual([]);
+    if (c.exits) expect(d.exit).toEqual(r.exit);
+  };
+  const indexed = apiCases.map((c, i) => [c.name, c, i] as const);
+
+  it.concurrent.each(indexed.filter(([, c]) => !startsVm(c)))(
     'API: %s',
-    async (_name, c, i) => {
-      const tap = `fcf${process.pid % 1000}x${i}`;
-      const [r, d] = await Promise.all([
-        runApiCase(c, new Target('real', realPath), tap),
-        runApiCase(c, new Target('double', doubleBin), tap),
-      ]);
-      const unlisted: string[] = [];
-      const stale: number[] = [];
-      r.answers.forEach((ra, step) => {
-        const da = d.answers[step];
-        const same = JSON.stringify(ra) === JSON.stringify(da);
-        if (!same && !listed(c.name, step))
-          unlisted.push(
-            `step ${step} ${JSON.stringify(c.steps[step])}\n  real:   ${JSON.stringify(ra)}\n  double: ${JSON.stringify(da)}`,
-          );
-        if (same && listed(c.name, step)) stale.push(step);
-      });
-      expect(unlisted, 'unlisted differences').toEqual([]);
-      expect(stale, 'listed differences that no longer differ').toEqual([]);
-      if (c.exits) expect(d.exit).toEqual(r.exit);
-    },
+    async (_n, c, i) => apiCase(c, i),
     60_000,
   );
+
+  describe.skipIf(kernelPath === undefined)('with a started VM', () => {
+    it.concurrent.each(indexed.filter(([, c]) => startsVm(c)))(
+      'API: %s',
+      async (_n, c, i) => apiCase(c, i),
+      60_000,
+    );
+  });
 
   it.concurrent.each(processCases.map((c) => [c.name, c] as const))(
     'process: %s',

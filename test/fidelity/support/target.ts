@@ -1,11 +1,10 @@
 // One process under test (the real firecracker or the double), started like firecracker in its
 // own temp dir, with its output collected and its whole process group killed at the end.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeStubKernel } from './stub-kernel.ts';
 
 export interface Exit {
   code: number | null;
@@ -24,11 +23,13 @@ export class Target {
   constructor(
     readonly name: 'real' | 'double',
     private readonly binary: string,
+    /** Copied to $DIR/vmlinux so both targets boot the same file under the same relative name. */
+    kernel?: string,
   ) {
     // Same prefix for both targets: paths in fault texts shift serde's columns by their length.
     this.dir = mkdtempSync(join(tmpdir(), 'fc-fidelity-'));
     this.socket = join(this.dir, 'fc.sock');
-    writeStubKernel(join(this.dir, 'vmlinux'));
+    if (kernel) copyFileSync(kernel, join(this.dir, 'vmlinux'));
     writeFileSync(join(this.dir, 'disk.img'), Buffer.alloc(4096));
     writeFileSync(join(this.dir, 'initrd.img'), Buffer.alloc(512));
     let resolveExit: (e: Exit) => void = () => undefined;
@@ -82,6 +83,29 @@ export class Target {
       });
       s.on('error', () => resolve(false));
     });
+  }
+
+  /** Sends a signal to the process itself (not its group). */
+  signal(sig: NodeJS.Signals): void {
+    this.child?.kill(sig);
+  }
+
+  /** Types into the process's stdin (the guest's serial console). */
+  type(text: string): void {
+    this.child?.stdin?.write(text);
+  }
+
+  /** Resolves once stdout contains `text` (after `from`), or rejects when the process ends first. */
+  async waitForStdout(text: string, from = 0, timeoutMs = 10_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const at = this.stdout.indexOf(text, from);
+      if (at !== -1) return at + text.length;
+      if (this.exit) throw new Error(`${this.name} exited before printing ${JSON.stringify(text)}`);
+      if (Date.now() > deadline)
+        throw new Error(`${this.name} did not print ${JSON.stringify(text)}; stdout: ${this.stdout}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   get hasExited(): boolean {
