@@ -96,8 +96,11 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 
 function rangeText(schema: AnySchema | undefined, issue: z.core.$ZodIssue): string {
   if (schema instanceof z.ZodNumber) {
-    const min = schema.minValue;
-    const max = schema.maxValue;
+    // .int() implies the safe-integer range: not a limit worth telling anyone.
+    const min =
+      schema.minValue !== null && schema.minValue > Number.MIN_SAFE_INTEGER ? schema.minValue : null;
+    const max =
+      schema.maxValue !== null && schema.maxValue < Number.MAX_SAFE_INTEGER ? schema.maxValue : null;
     const isInt = schema.isInt;
     const noun = isInt ? 'a whole number' : 'a number';
     if (min !== null && max !== null && Number.isFinite(min) && Number.isFinite(max)) {
