@@ -46,7 +46,11 @@ function stepRequest(step: Step, t: Target, tap: string): string {
   return request(method, subst(path, t, tap), body === undefined ? undefined : subst(body, t, tap));
 }
 
-async function runApiCase(c: ApiCase, t: Target, tap: string): Promise<{ answers: Observed[]; exit?: Exit }> {
+async function runApiCase(
+  c: ApiCase,
+  t: Target,
+  tap: string,
+): Promise<{ answers: Observed[]; exit?: { exit: Exit; socketLeft: boolean } }> {
   targets.add(t);
   await t.start();
   const answers: Observed[] = [];
@@ -63,9 +67,11 @@ async function runApiCase(c: ApiCase, t: Target, tap: string): Promise<{ answers
         new Promise<Exit>((r) => setTimeout(() => r({ code: -1, signal: null }), 10_000)),
       ])
     : undefined;
+  // Whether the socket file outlives the process decides what a client sees next: refused or missing.
+  const socketLeft = existsSync(t.socket);
   await t.stop();
   targets.delete(t);
-  return exit ? { answers, exit } : { answers };
+  return exit ? { answers, exit: { exit, socketLeft } } : { answers };
 }
 
 async function runProcessCase(c: ProcessCase, t: Target): Promise<Record<string, unknown>> {

@@ -111,8 +111,9 @@ function main(): void {
     const res = await handle(vmm, req);
     if (pendingExit) {
       const exit = pendingExit;
-      // The answer goes out first, then the process ends like Firecracker after a failed load.
-      server.close();
+      // The answer goes out first, then the process ends like Firecracker after a failed load. The
+      // server is not closed: that would unlink the socket file, and Firecracker leaves it behind
+      // (a client's next request is refused, it does not find the socket missing).
       setTimeout(() => {
         for (const l of exit.lines) logger.error('main', l);
         stderr(exit.stderr);
