@@ -2,15 +2,31 @@
 // Exit codes: 0 ok, 1 failure, 2 usage error.
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.ts';
+import { registerCompletion } from './commands/completion.ts';
 import { registerDoctor } from './commands/doctor.ts';
+import { registerFirecrackerApi } from './commands/firecracker-api.ts';
+import { registerMicrovm } from './commands/microvm.ts';
 import { registerSetup } from './commands/setup.ts';
 import { registerUninstall } from './commands/uninstall.ts';
+import { registerVersion } from './commands/version.ts';
 import { registerVm } from './commands/vm.ts';
+import { describeError, EXIT_USAGE } from './errors.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
 // Each module adds its commands to the program. Order here is the order in --help.
-const commandModules: RegisterCommand[] = [registerSetup, registerDoctor, registerVm, registerUninstall];
+// To add a module: write `export function registerX(program: Command): void` in
+// src/cli/commands/x.ts and append it here.
+const commandModules: RegisterCommand[] = [
+  registerMicrovm,
+  registerFirecrackerApi,
+  registerSetup,
+  registerDoctor,
+  registerVm,
+  registerUninstall,
+  registerVersion,
+  registerCompletion,
+];
 
 export function buildProgram(): Command {
   const program = new Command('fc-macos')
@@ -26,15 +42,27 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  // Commander reports its own usage errors before our actions run; in --json mode they also
+  // become the JSON error object on stdout, like every other failure.
+  const json = argv.slice(2).includes('--json');
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
-      return 2;
+      if (json) {
+        const message = err.message.replace(/^error: /, '');
+        process.stdout.write(`${JSON.stringify({ error: { code: 'usage', message } }, null, 2)}\n`);
+      }
+      return EXIT_USAGE;
     }
-    process.stderr.write(`fc-macos: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
+    const report = describeError(err);
+    process.stderr.write(`fc-macos: ${report.message}\n`);
+    if (json)
+      process.stdout.write(
+        `${JSON.stringify({ error: { code: report.code, message: report.message } }, null, 2)}\n`,
+      );
+    return report.exitCode;
   }
 }

@@ -1,0 +1,128 @@
+// Attaching this terminal to a microVM's console. Raw mode only when stdin is a terminal, so
+// Ctrl+C and every other key go to the guest as bytes; Ctrl+] (0x1d) detaches and is never sent.
+// The terminal is restored on every way out: detach, the microVM exiting or being deleted, the
+// agent going away, a signal, and (as a last resort) process exit.
+import type { AgentClient } from '../client/agent-client.ts';
+import type { ConsoleEnd } from '../client/console.ts';
+
+export const DETACH_BYTE = 0x1d;
+
+export type AttachOutcome =
+  | { kind: 'detached' }
+  | { kind: 'signal'; signal: NodeJS.Signals }
+  | { kind: 'ended'; end: ConsoleEnd };
+
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+
+/** Exit code and the message for the user (stderr) after an attach ends. */
+export function describeOutcome(name: string, outcome: AttachOutcome): { exitCode: number; message: string } {
+  const reattach = `\`fc-macos microvm shell ${name}\` re-attaches`;
+  switch (outcome.kind) {
+    case 'detached':
+      return { exitCode: 0, message: `detached from microVM ${name}; it keeps running (${reattach})` };
+    case 'signal':
+      return {
+        exitCode: SIGNAL_EXIT[outcome.signal] ?? 1,
+        message: `detached from microVM ${name} on ${outcome.signal}; it keeps running (${reattach})`,
+      };
+    case 'ended': {
+      const { end } = outcome;
+      const why = end.reason ? ` (${end.reason})` : '';
+      switch (end.kind) {
+        case 'exited':
+          return { exitCode: 0, message: `microVM ${name} exited${why}` };
+        case 'deleted':
+          return { exitCode: 1, message: `microVM ${name} was deleted while attached` };
+        case 'agent_shutdown':
+          return {
+            exitCode: 1,
+            message: `the agent is shutting down; microVM ${name} keeps running (${reattach} once the agent is back)`,
+          };
+        case 'too_slow':
+          return {
+            exitCode: 1,
+            message: `the agent dropped this console for reading too slowly (${reattach})`,
+          };
+        case 'detached':
+          return { exitCode: 0, message: `detached from microVM ${name}; it keeps running (${reattach})` };
+        default:
+          return {
+            exitCode: 1,
+            message: `the connection to the agent was lost (code ${end.code}${end.reason ? `, ${end.reason}` : ''}); microVM ${name} may still be running (${reattach})`,
+          };
+      }
+    }
+  }
+}
+
+export interface TerminalIo {
+  stdin: NodeJS.ReadStream;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+}
+
+/** Attaches until detach/exit/signal; resolves to the exit code. Never leaves the terminal raw. */
+export async function attachTerminal(
+  client: AgentClient,
+  name: string,
+  io: TerminalIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
+  const conn = await client.attachConsole(name);
+  const { stdin, stdout, stderr } = io;
+  const raw = stdin.isTTY === true;
+  // In raw mode the terminal does no \n → \r\n translation: our own lines need the \r.
+  const nl = raw ? '\r\n' : '\n';
+  stderr.write(`[attached to microVM ${name}: Ctrl+] detaches]${nl}`);
+
+  let restored = false;
+  const restore = (): void => {
+    if (restored) return;
+    restored = true;
+    if (raw) {
+      try {
+        stdin.setRawMode(false);
+      } catch {
+        // The terminal is gone (hangup): nothing left to restore.
+      }
+    }
+  };
+  process.once('exit', restore);
+  if (raw) stdin.setRawMode(true);
+
+  const outcome = await new Promise<AttachOutcome>((resolve) => {
+    const offData = conn.on('data', (chunk) => stdout.write(chunk));
+    let done = false;
+    const finish = (o: AttachOutcome): void => {
+      if (done) return;
+      done = true;
+      offData();
+      stdin.off('data', onInput);
+      for (const s of Object.keys(SIGNAL_EXIT) as NodeJS.Signals[]) process.off(s, onSignal);
+      restore();
+      stdin.pause();
+      resolve(o);
+    };
+    const onInput = (buf: Buffer | string): void => {
+      const bytes = typeof buf === 'string' ? Buffer.from(buf, 'utf8') : buf;
+      const i = bytes.indexOf(DETACH_BYTE);
+      if (i === -1) {
+        conn.write(bytes);
+        return;
+      }
+      if (i > 0) conn.write(bytes.subarray(0, i));
+      finish({ kind: 'detached' });
+    };
+    const onSignal = (signal: NodeJS.Signals): void => finish({ kind: 'signal', signal });
+    for (const s of Object.keys(SIGNAL_EXIT) as NodeJS.Signals[]) process.on(s, onSignal);
+    conn.on('end', (end) => finish({ kind: 'ended', end }));
+    stdin.on('data', onInput);
+    stdin.resume();
+  });
+
+  if (outcome.kind !== 'ended') await conn.close();
+  process.off('exit', restore);
+  const { exitCode, message } = describeOutcome(name, outcome);
+  // The terminal is cooked again: a plain newline ends the guest's last (maybe partial) line.
+  stderr.write(`\n[${message}]\n`);
+  return exitCode;
+}

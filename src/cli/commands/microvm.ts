@@ -1,0 +1,367 @@
+// microVM lifecycle: `run`, `microvm create|list|status|shell|logs|stop|rm|pause|resume`, and the
+// top-level aliases `ls` and `ps` (both = `microvm list`).
+import type { Command } from 'commander';
+import type { CreateMicrovmRequest, Microvm, StopMicrovmResponse } from '../../api/schemas.ts';
+import type { AgentClient } from '../../client/agent-client.ts';
+import { AgentApiError } from '../../client/errors.ts';
+import { loadConfig } from '../../config/config.ts';
+import { attachTerminal } from '../attach.ts';
+import { action, type CommandContext } from '../context.ts';
+import { CliError, describeError, UsageError } from '../errors.ts';
+import {
+  type DriveFlag,
+  parseBootArgs,
+  parseDrive,
+  parseHostPath,
+  parseMemory,
+  parseName,
+  parseNonNegativeInt,
+  parseStopTimeout,
+  parseVcpus,
+  validateCreateRequest,
+} from '../flags.ts';
+import { shortId } from '../format.ts';
+import { countByState, isAlive, listTable, sortMicrovms, statusPage, summaryLine } from '../microvm-view.ts';
+
+interface CreateFlags {
+  name?: string;
+  vcpus?: number;
+  memory?: number;
+  kernel?: string;
+  rootfs?: string;
+  bootArgs?: string;
+  initrd?: string;
+  drive?: DriveFlag[];
+  readOnlyRootfs?: boolean;
+  smt?: boolean;
+  trackDirtyPages?: boolean;
+}
+
+function addCreateFlags(cmd: Command): Command {
+  return cmd
+    .option('--name <name>', 'name (lowercase letters, digits, ".", "_", "-"; default: generated)', parseName)
+    .option('--vcpus <n>', 'vCPUs (1-32; default from config.yaml, else 1)', parseVcpus)
+    .option('--memory <mib>', 'memory in MiB (>= 64; default from config.yaml, else 128)', parseMemory)
+    .option('--kernel <path>', "guest kernel on the agent host (default: the agent's)", parseHostPath)
+    .option(
+      '--rootfs <path>',
+      "root filesystem image on the agent host (default: a copy of the agent's)",
+      parseHostPath,
+    )
+    .option(
+      '--boot-args <args>',
+      'kernel command line (default: console=ttyS0 reboot=k panic=1 pci=off)',
+      parseBootArgs,
+    )
+    .option('--initrd <path>', 'initrd on the agent host', parseHostPath)
+    .option(
+      '--drive <path[:ro]>',
+      'extra block device on the agent host (repeatable; ":ro" read-only)',
+      parseDrive,
+    )
+    .option('--read-only-rootfs', 'attach the root filesystem read-only')
+    .option('--smt', 'simultaneous multithreading (x86_64 only)')
+    .option('--track-dirty-pages', 'track dirty pages (needed for Diff snapshots)');
+}
+
+async function createRequest(flags: CreateFlags, start: boolean): Promise<CreateMicrovmRequest> {
+  // config.yaml's defaults apply only to what the flags leave open.
+  const needDefaults = flags.vcpus === undefined || flags.memory === undefined;
+  const config = needDefaults ? await loadConfig() : null;
+  const req: CreateMicrovmRequest = {
+    name: flags.name,
+    vcpus: flags.vcpus ?? config?.vcpus,
+    memory_mib: flags.memory ?? config?.memoryMib,
+    kernel: flags.kernel,
+    rootfs: flags.rootfs,
+    boot_args: flags.bootArgs,
+    initrd: flags.initrd,
+    drives: flags.drive,
+    read_only_rootfs: flags.readOnlyRootfs,
+    smt: flags.smt,
+    track_dirty_pages: flags.trackDirtyPages,
+    start,
+  };
+  for (const k of Object.keys(req) as Array<keyof CreateMicrovmRequest>)
+    if (req[k] === undefined) delete req[k];
+  return validateCreateRequest(req);
+}
+
+/** NAME from the positional argument or --name, exactly one of them. */
+export function nameFrom(positional: unknown, flag: string | undefined, command: string): string {
+  const pos = typeof positional === 'string' && positional !== '' ? positional : undefined;
+  if (pos && flag && pos !== flag) {
+    throw new UsageError(`${command}: give the microVM either as NAME or with --name, not both`);
+  }
+  const name = pos ?? flag;
+  if (!name) throw new UsageError(`${command}: which microVM? give its NAME (or --name NAME)`);
+  return name;
+}
+
+function refuseJsonAttach(ctx: CommandContext<unknown>, what: string): void {
+  if (ctx.json) {
+    throw new UsageError(`${what} attaches the console, which is not JSON: use --background with --json`);
+  }
+}
+
+async function listAll(client: AgentClient): Promise<Microvm[]> {
+  return sortMicrovms(await client.listMicrovms());
+}
+
+function registerList(parent: Command, name: string, aliases: string[] = []): void {
+  const cmd = parent
+    .command(name)
+    .description('list microVMs (sorted by name)')
+    .option('-q, --quiet', 'names only, one per line');
+  for (const a of aliases) cmd.alias(a);
+  cmd.action(
+    action<{ quiet?: boolean }>(async (ctx) => {
+      const list = await listAll(await ctx.client());
+      if (ctx.json) ctx.out.data({ microvms: list });
+      else if (ctx.opts.quiet) for (const vm of list) ctx.out.line(vm.name);
+      else if (list.length === 0) ctx.out.line('no microVMs (`fc-macos run` starts one)');
+      else ctx.out.line(listTable(list, ctx.out.paint));
+      return 0;
+    }),
+  );
+}
+
+async function stopOne(
+  client: AgentClient,
+  name: string,
+  flags: { force?: boolean; timeout?: number },
+): Promise<StopMicrovmResponse> {
+  return client.stop(name, { force: flags.force ?? false, timeout_s: flags.timeout ?? 10 });
+}
+
+function stopLine(r: StopMicrovmResponse): string {
+  const how = r.stop.graceful
+    ? 'shut down cleanly'
+    : r.stop.method === 'kill'
+      ? 'killed'
+      : 'killed after the timeout';
+  return `stopped ${r.microvm.name} (${how})${r.stop.message && !r.stop.graceful ? `: ${r.stop.message}` : ''}`;
+}
+
+export function registerMicrovm(program: Command): void {
+  addCreateFlags(
+    program
+      .command('run')
+      .description('create and boot a microVM, then attach its console (Ctrl+] detaches)')
+      .option('-b, --background', 'do not attach: print the microVM and exit'),
+  ).action(
+    action<CreateFlags & { background?: boolean }>(async (ctx) => {
+      if (!ctx.opts.background) refuseJsonAttach(ctx, 'run without --background');
+      const req = await createRequest(ctx.opts, true);
+      const client = await ctx.client();
+      const vm = await client.createMicrovm(req);
+      if (ctx.opts.background) {
+        ctx.out.data(vm);
+        ctx.out.line(
+          `started microVM ${vm.name} (${shortId(vm.id)}): \`fc-macos microvm shell ${vm.name}\` attaches`,
+        );
+        return 0;
+      }
+      return attachTerminal(client, vm.name);
+    }),
+  );
+
+  registerList(program, 'ls', ['ps']);
+
+  const microvm = program
+    .command('microvm')
+    .alias('microvms')
+    .description('create, inspect and control microVMs');
+
+  addCreateFlags(
+    microvm
+      .command('create')
+      .description('create a microVM without booting it (state created: configure it, then `actions start`)'),
+  ).action(
+    action<CreateFlags>(async (ctx) => {
+      const vm = await (await ctx.client()).createMicrovm(await createRequest(ctx.opts, false));
+      ctx.out.data(vm);
+      ctx.out.line(
+        `created microVM ${vm.name} (${shortId(vm.id)}), not booted: configure it (e.g. \`fc-macos boot set ${vm.name} --kernel …\`), then \`fc-macos actions start ${vm.name}\``,
+      );
+      return 0;
+    }),
+  );
+
+  registerList(microvm, 'list', ['ls']);
+
+  microvm
+    .command('status')
+    .description('one microVM in detail, or (without NAME) a summary of all')
+    .argument('[name]', 'microVM name or id (prefix)')
+    .action(
+      action(async (ctx) => {
+        const client = await ctx.client();
+        const name = ctx.args[0] as string | undefined;
+        if (name) {
+          const vm = await client.getMicrovm(name);
+          ctx.out.data(vm);
+          ctx.out.line(statusPage(vm, ctx.out.paint));
+          return 0;
+        }
+        const list = await listAll(client);
+        ctx.out.data({ counts: countByState(list), microvms: list });
+        ctx.out.line(summaryLine(list));
+        if (list.length > 0) ctx.out.line(`\n${listTable(list, ctx.out.paint)}`);
+        return 0;
+      }),
+    );
+
+  microvm
+    .command('shell')
+    .alias('attach')
+    .description("attach this terminal to the microVM's console (Ctrl+] detaches)")
+    .argument('<name>', 'microVM name or id (prefix)')
+    .action(
+      action(async (ctx) => {
+        refuseJsonAttach(ctx, 'microvm shell');
+        return attachTerminal(await ctx.client(), ctx.args[0] as string);
+      }),
+    );
+
+  microvm
+    .command('logs')
+    .description('console output (or firecracker.log with --firecracker)')
+    .argument('<name>', 'microVM name or id (prefix)')
+    .option('-f, --follow', 'keep printing new output until the microVM exits (Ctrl+C stops)')
+    .option('-n, --tail <n>', 'only the last N lines', parseNonNegativeInt)
+    .option('--firecracker', "firecracker's own log instead of the console")
+    .action(
+      action<{ follow?: boolean; tail?: number; firecracker?: boolean }>(async (ctx) => {
+        const name = ctx.args[0] as string;
+        const source = ctx.opts.firecracker ? 'firecracker' : 'console';
+        const client = await ctx.client();
+        if (!ctx.opts.follow) {
+          const text = await client.logs(name, { tail: ctx.opts.tail, source });
+          if (ctx.json) ctx.out.data({ microvm: name, source, text });
+          else process.stdout.write(text);
+          return 0;
+        }
+        if (ctx.json) throw new UsageError('microvm logs --follow streams text: leave out --json');
+        const stop = new AbortController();
+        const onSignal = (): void => stop.abort();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        try {
+          const stream = await client.logs(name, {
+            tail: ctx.opts.tail,
+            source,
+            follow: true,
+            signal: stop.signal,
+          });
+          for await (const chunk of stream) process.stdout.write(chunk);
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+        return 0;
+      }),
+    );
+
+  microvm
+    .command('stop')
+    .description('stop microVMs (Ctrl+Alt+Del where the architecture has it, then kill after --timeout)')
+    .argument('[names...]', 'microVM names or ids')
+    .option('-a, --all', 'every microVM that is not stopped yet')
+    .option('-f, --force', 'kill at once, no graceful attempt')
+    .option('-t, --timeout <seconds>', 'grace period before the kill (0-600)', parseStopTimeout, 10)
+    .action(
+      action<{ all?: boolean; force?: boolean; timeout: number }>(async (ctx) => {
+        const given = (ctx.args[0] as string[] | undefined) ?? [];
+        if (ctx.opts.all && given.length > 0)
+          throw new UsageError('microvm stop: give NAMEs or --all, not both');
+        if (!ctx.opts.all && given.length === 0) throw new UsageError('microvm stop: give NAMEs, or --all');
+        const client = await ctx.client();
+        const names = ctx.opts.all
+          ? (await listAll(client))
+              .filter((vm) => isAlive(vm.state) && vm.state !== 'stopping')
+              .map((vm) => vm.name)
+          : given;
+        const results = await Promise.allSettled(names.map((n) => stopOne(client, n, ctx.opts)));
+        const stopped: StopMicrovmResponse[] = [];
+        const errors: Array<{ name: string; code: string; message: string }> = [];
+        results.forEach((r, i) => {
+          const name = names[i] ?? '';
+          if (r.status === 'fulfilled') {
+            stopped.push(r.value);
+            ctx.out.line(stopLine(r.value));
+          } else {
+            const d = describeError(r.reason);
+            errors.push({ name, code: d.code, message: d.message });
+            ctx.out.note(`fc-macos: ${d.message}`);
+          }
+        });
+        if (ctx.opts.all && names.length === 0) ctx.out.line('no running microVMs');
+        if (ctx.json) {
+          ctx.out.data({
+            stopped: stopped.map((r) => ({ ...r.stop, microvm: r.microvm })),
+            errors,
+          });
+        }
+        return errors.length > 0 ? 1 : 0;
+      }),
+    );
+
+  microvm
+    .command('rm')
+    .alias('remove')
+    .description('delete microVMs and their files (a running one needs --force)')
+    .argument('<names...>', 'microVM names or ids')
+    .option('-f, --force', 'kill a running microVM first')
+    .action(
+      action<{ force?: boolean }>(async (ctx) => {
+        const names = ctx.args[0] as string[];
+        const client = await ctx.client();
+        const removed: Microvm[] = [];
+        const errors: Array<{ name: string; code: string; message: string }> = [];
+        for (const name of names) {
+          try {
+            const vm = await client.getMicrovm(name);
+            if (isAlive(vm.state) && !ctx.opts.force) {
+              throw new CliError(
+                'invalid_state',
+                `microVM ${vm.name} is ${vm.state}: stop it first (\`fc-macos microvm stop ${vm.name}\`) or remove it with --force`,
+              );
+            }
+            await client.deleteMicrovm(vm.id);
+            removed.push(vm);
+            ctx.out.line(`removed ${vm.name} (${shortId(vm.id)})`);
+          } catch (err) {
+            const d = describeError(err);
+            errors.push({ name, code: d.code, message: d.message });
+            ctx.out.note(`fc-macos: ${d.message}`);
+          }
+        }
+        ctx.out.data({ removed: removed.map((vm) => ({ id: vm.id, name: vm.name })), errors });
+        return errors.length > 0 ? 1 : 0;
+      }),
+    );
+
+  for (const op of ['pause', 'resume'] as const) {
+    microvm
+      .command(op)
+      .description(op === 'pause' ? 'pause a running microVM (its vCPUs stop)' : 'resume a paused microVM')
+      .argument('<name>', 'microVM name or id (prefix)')
+      .action(
+        action(async (ctx) => {
+          const client = await ctx.client();
+          const vm = await (op === 'pause'
+            ? client.pause(ctx.args[0] as string)
+            : client.resume(ctx.args[0] as string));
+          ctx.out.data(vm);
+          ctx.out.line(`${op === 'pause' ? 'paused' : 'resumed'} ${vm.name}`);
+          return 0;
+        }),
+      );
+  }
+}
+
+/** True when the agent said the microVM does not exist. */
+export function isNotFound(err: unknown): boolean {
+  return err instanceof AgentApiError && err.code === 'not_found';
+}

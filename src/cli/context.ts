@@ -1,0 +1,94 @@
+// What every command action gets: its options, whether --json is on, the output streams (with
+// colour decided once), and the agent client (connected lazily: `version` and `completion`
+// must work without an agent). `action()` wraps a command so every failure is reported the same way.
+import type { Command } from 'commander';
+import type { AgentClient } from '../client/agent-client.ts';
+import { connectAgent } from './agent.ts';
+import { describeError } from './errors.ts';
+import { ansiPaint, colourWanted, noPaint, type Paint } from './format.ts';
+
+export interface GlobalFlags {
+  json?: boolean;
+  agentUrl?: string;
+}
+
+export class Output {
+  readonly paint: Paint;
+
+  constructor(
+    readonly json: boolean,
+    private readonly stdout: NodeJS.WriteStream = process.stdout,
+    private readonly stderr: NodeJS.WriteStream = process.stderr,
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.paint = !json && colourWanted(Boolean(stdout.isTTY), env) ? ansiPaint : noPaint;
+  }
+
+  /** The command's result: JSON in --json mode, else nothing (use line()). */
+  data(value: unknown): void {
+    if (this.json) this.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** Human output on stdout; silent in --json mode. */
+  line(text = ''): void {
+    if (!this.json) this.stdout.write(`${text}\n`);
+  }
+
+  /** Progress and notes for a person: stderr, so stdout stays the result. */
+  note(text: string): void {
+    this.stderr.write(`${text}\n`);
+  }
+
+  /** Reports a failure: the sentence on stderr, and in --json mode the error object on stdout. */
+  error(err: unknown): number {
+    const { code, message, exitCode } = describeError(err);
+    this.stderr.write(`fc-macos: ${message}\n`);
+    if (this.json) this.stdout.write(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
+    return exitCode;
+  }
+}
+
+export interface CommandContext<O> {
+  cmd: Command;
+  opts: O;
+  /** Positional arguments after commander's parsing. */
+  args: unknown[];
+  json: boolean;
+  out: Output;
+  globals: GlobalFlags;
+  client(): Promise<AgentClient>;
+}
+
+export function globalsOf(cmd: Command): GlobalFlags {
+  return cmd.optsWithGlobals() as GlobalFlags;
+}
+
+/** Wraps a command body: builds the context, reports errors, sets the exit code. */
+export function action<O>(
+  body: (ctx: CommandContext<O>) => Promise<number | undefined>,
+): (...params: unknown[]) => Promise<void> {
+  return async (...params: unknown[]) => {
+    const cmd = params[params.length - 1] as Command;
+    const globals = globalsOf(cmd);
+    const json = Boolean(globals.json);
+    const out = new Output(json);
+    let client: Promise<AgentClient> | null = null;
+    const ctx: CommandContext<O> = {
+      cmd,
+      opts: cmd.opts() as O,
+      args: params.slice(0, -2),
+      json,
+      out,
+      globals,
+      client: () => {
+        client ??= connectAgent(globals);
+        return client;
+      },
+    };
+    try {
+      process.exitCode = (await body(ctx)) ?? 0;
+    } catch (err) {
+      process.exitCode = out.error(err);
+    }
+  };
+}

@@ -1,0 +1,79 @@
+// Human views of microVMs: the list table, the status page, the summary. Pure functions of the
+// API objects (plus a clock and a paint function) so their output is testable as text.
+import type { Microvm, MicrovmState } from '../api/schemas.ts';
+import { keyValues, mib, type Paint, relativeTime, shortId, stateColour, table } from './format.ts';
+
+/** Stable order: by name, then id. */
+export function sortMicrovms(list: Microvm[]): Microvm[] {
+  return [...list].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1));
+}
+
+export function isAlive(state: MicrovmState): boolean {
+  return state === 'created' || state === 'running' || state === 'paused' || state === 'stopping';
+}
+
+export function describeExit(vm: Microvm): string {
+  if (!vm.exit) return '';
+  const how = vm.exit.signal
+    ? vm.exit.signal
+    : vm.exit.code === null
+      ? 'code unknown'
+      : `code ${vm.exit.code}`;
+  return `${vm.exit.reason.replace('_', ' ')}, ${how}`;
+}
+
+export function listTable(list: Microvm[], paint: Paint, now: Date = new Date()): string {
+  const rows = sortMicrovms(list).map((vm) => [
+    vm.name,
+    shortId(vm.id),
+    paint(stateColour(vm.state), vm.state),
+    String(vm.vcpus),
+    mib(vm.memory_mib),
+    vm.pid === null ? '-' : String(vm.pid),
+    relativeTime(vm.created_at, now),
+  ]);
+  return table(['NAME', 'ID', 'STATE', 'VCPUS', 'MEMORY', 'PID', 'CREATED'], rows);
+}
+
+export const STATE_ORDER: MicrovmState[] = ['running', 'paused', 'created', 'stopping', 'stopped', 'exited'];
+
+export function countByState(list: Microvm[]): Record<MicrovmState, number> {
+  const counts = Object.fromEntries(STATE_ORDER.map((s) => [s, 0])) as Record<MicrovmState, number>;
+  for (const vm of list) counts[vm.state]++;
+  return counts;
+}
+
+export function summaryLine(list: Microvm[]): string {
+  if (list.length === 0) return 'no microVMs';
+  const counts = countByState(list);
+  const parts = STATE_ORDER.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`);
+  return `${list.length} microVM${list.length === 1 ? '' : 's'}: ${parts.join(', ')}`;
+}
+
+export function statusPage(vm: Microvm, paint: Paint, now: Date = new Date()): string {
+  const when = (iso: string | null): string => (iso ? `${relativeTime(iso, now)} (${iso})` : '-');
+  const pairs: Array<[string, string]> = [
+    ['Name', vm.name],
+    ['ID', vm.id],
+    ['State', paint(stateColour(vm.state), vm.state) + (vm.exit ? ` (${describeExit(vm)})` : '')],
+    ['vCPUs', `${vm.vcpus}${vm.smt ? ' (SMT)' : ''}`],
+    ['Memory', mib(vm.memory_mib)],
+    ['Kernel', vm.kernel],
+    ['Rootfs', `${vm.rootfs}${vm.read_only_rootfs ? ' (read-only)' : ''}`],
+    ['Boot args', vm.boot_args],
+  ];
+  if (vm.initrd) pairs.push(['Initrd', vm.initrd]);
+  for (const d of vm.drives) pairs.push([`Drive ${d.id}`, `${d.path}${d.read_only ? ' (read-only)' : ''}`]);
+  if (vm.balloon) pairs.push(['Balloon', `${mib(vm.balloon.amount_mib)}`]);
+  pairs.push(
+    ['PID', vm.pid === null ? '-' : String(vm.pid)],
+    ['Created', when(vm.created_at)],
+    ['Started', when(vm.started_at)],
+  );
+  if (vm.exit) pairs.push(['Exited', when(vm.exit.at)]);
+  let text = keyValues(pairs);
+  if (vm.last_console_lines.length > 0) {
+    text += `\nLast console lines:\n${vm.last_console_lines.map((l) => `  ${l}`).join('\n')}`;
+  }
+  return text;
+}

@@ -1,0 +1,247 @@
+// The typed client of fc-agent's HTTP API (docs/agent-api.md). Every response body is parsed with
+// the API's zod schemas (src/api/schemas.ts), so a caller gets exactly the documented shapes.
+import { z } from 'zod';
+import {
+  type CreateMicrovmRequest,
+  type HealthResponse,
+  healthResponse,
+  type Microvm,
+  type MicrovmList,
+  microvm,
+  microvmList,
+  type StatsResponse,
+  type StopMicrovmRequest,
+  type StopMicrovmResponse,
+  statsResponse,
+  stopMicrovmResponse,
+  type VersionResponse,
+  versionResponse,
+} from '../api/schemas.ts';
+import { type ConsoleConnection, openConsole } from './console.ts';
+import { AgentHttp, DEFAULT_TIMEOUT_MS } from './http.ts';
+
+export interface AgentClientOptions {
+  /** e.g. http://127.0.0.1:8080 */
+  baseUrl: string;
+  /** The agent's bearer token; omitted only for an agent started with --insecure-no-auth. */
+  token?: string;
+  /** Time allowed for each request until its answer starts (default 30 s). */
+  timeoutMs?: number;
+  /** Appended to "the agent at <url> is not answering (…)": what fixes it. */
+  unreachableHint?: string;
+  /** Appended to a 401 message: how to get the right token. */
+  authHint?: string;
+}
+
+export type LogSource = 'console' | 'firecracker' | 'metrics';
+
+export interface LogsOptions {
+  /** Only the last N lines. */
+  tail?: number;
+  source?: LogSource;
+  /** Aborts a followed stream. */
+  signal?: AbortSignal;
+}
+
+export interface FirecrackerResponse {
+  status: number;
+  /** Parsed JSON, the raw text when it is not JSON, or null when empty (204). */
+  body: unknown;
+}
+
+const HTTP_METHODS = new Set(['GET', 'PUT', 'PATCH', 'POST', 'DELETE', 'HEAD', 'OPTIONS']);
+
+export class AgentClient {
+  private readonly http: AgentHttp;
+
+  constructor(opts: AgentClientOptions) {
+    this.http = new AgentHttp({
+      baseUrl: opts.baseUrl,
+      token: opts.token,
+      timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      unreachableHint: opts.unreachableHint,
+      authHint: opts.authHint,
+    });
+  }
+
+  get baseUrl(): string {
+    return this.http.baseUrl;
+  }
+
+  private vmPath(idOrName: string, suffix = ''): string {
+    if (idOrName === '') throw new TypeError('a microVM id or name is required');
+    return `/agent/microvms/${encodeURIComponent(idOrName)}${suffix}`;
+  }
+
+  health(): Promise<HealthResponse> {
+    return this.http.json('GET', '/health', healthResponse);
+  }
+
+  version(): Promise<VersionResponse> {
+    return this.http.json('GET', '/agent/version', versionResponse);
+  }
+
+  stats(): Promise<StatsResponse> {
+    return this.http.json('GET', '/agent/stats', statsResponse);
+  }
+
+  async listMicrovms(): Promise<Microvm[]> {
+    const list: MicrovmList = await this.http.json('GET', '/agent/microvms', microvmList);
+    return list.microvms;
+  }
+
+  /** Creates a microVM; with `start: false` firecracker runs configured but not booted. */
+  createMicrovm(req: CreateMicrovmRequest): Promise<Microvm> {
+    // Creating includes launching firecracker and booting: allow more than a plain request.
+    return this.http.json('POST', '/agent/microvms', microvm, {
+      json: req,
+      timeoutMs: this.http.timeoutMs * 2,
+    });
+  }
+
+  getMicrovm(idOrName: string): Promise<Microvm> {
+    return this.http.json('GET', this.vmPath(idOrName), microvm);
+  }
+
+  /** Kills a live firecracker and removes every file of the microVM. */
+  async deleteMicrovm(idOrName: string): Promise<Microvm | null> {
+    const path = this.vmPath(idOrName);
+    const res = await this.http.send('DELETE', path);
+    if (!res.ok) return this.http.fail('DELETE', path, res);
+    const text = await res.text();
+    if (text.trim() === '') return null;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return null;
+    }
+    const parsed = z.object({ microvm }).or(microvm).safeParse(json);
+    if (!parsed.success) return null;
+    return 'microvm' in parsed.data ? parsed.data.microvm : parsed.data;
+  }
+
+  /** Boots a microVM in state `created` (InstanceStart). */
+  start(idOrName: string): Promise<Microvm> {
+    return this.http.json('POST', this.vmPath(idOrName, '/start'), microvm, { json: {} });
+  }
+
+  stop(idOrName: string, req: StopMicrovmRequest = {}): Promise<StopMicrovmResponse> {
+    const graceS = req.force ? 0 : (req.timeout_s ?? 10);
+    return this.http.json('POST', this.vmPath(idOrName, '/stop'), stopMicrovmResponse, {
+      json: req,
+      timeoutMs: graceS * 1000 + this.http.timeoutMs,
+    });
+  }
+
+  kill(idOrName: string): Promise<Microvm> {
+    return this.http.json('POST', this.vmPath(idOrName, '/kill'), microvm, { json: {} });
+  }
+
+  pause(idOrName: string): Promise<Microvm> {
+    return this.http.json('POST', this.vmPath(idOrName, '/pause'), microvm, { json: {} });
+  }
+
+  resume(idOrName: string): Promise<Microvm> {
+    return this.http.json('POST', this.vmPath(idOrName, '/resume'), microvm, { json: {} });
+  }
+
+  /**
+   * Sends a request to the microVM's Firecracker API unchanged (`path` as in Firecracker's API,
+   * e.g. "/machine-config"). Firecracker's answer comes back as is, errors included; only the
+   * agent's own failures (unknown microVM, firecracker not running, …) throw.
+   */
+  async firecracker(
+    idOrName: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    opts: { timeoutMs?: number } = {},
+  ): Promise<FirecrackerResponse> {
+    const m = method.toUpperCase();
+    if (!HTTP_METHODS.has(m)) throw new TypeError(`unsupported HTTP method ${method}`);
+    if (!path.startsWith('/')) throw new TypeError(`Firecracker API path must start with "/": ${path}`);
+    const full = this.vmPath(idOrName, `/firecracker${path}`);
+    const res = await this.http.send(m, full, {
+      json: body,
+      timeoutMs: opts.timeoutMs ?? (path.startsWith('/snapshot/') ? 300_000 : undefined),
+    });
+    const text = await res.text();
+    let parsed: unknown = null;
+    if (text !== '') {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
+    }
+    // The agent's own refusals carry its error shape; Firecracker's carry fault_message.
+    if (!res.ok && isAgentError(parsed)) {
+      return this.http.fail(m, full, new Response(text, { status: res.status }));
+    }
+    if (res.status === 401) return this.http.fail(m, full, new Response(text, { status: 401 }));
+    return { status: res.status, body: parsed };
+  }
+
+  /** The console over a WebSocket: history first, then live output; write() sends input. */
+  attachConsole(idOrName: string): Promise<ConsoleConnection> {
+    const wsUrl = this.http.url(this.vmPath(idOrName, '/console')).replace(/^http/, 'ws');
+    return openConsole({
+      wsUrl,
+      headers: this.http.headers(),
+      timeoutMs: this.http.timeoutMs,
+      baseUrl: this.http.baseUrl,
+      unreachable: (reason) => this.http.unreachable(reason),
+    });
+  }
+
+  /** The console history (or firecracker.log / the metrics file) as text. */
+  logs(idOrName: string, opts?: LogsOptions & { follow?: false }): Promise<string>;
+  /** Followed: chunks as they are written, until the microVM exits or `signal` aborts. */
+  logs(idOrName: string, opts: LogsOptions & { follow: true }): Promise<AsyncIterable<Uint8Array>>;
+  async logs(
+    idOrName: string,
+    opts: LogsOptions & { follow?: boolean } = {},
+  ): Promise<string | AsyncIterable<Uint8Array>> {
+    const path = this.vmPath(idOrName, '/logs');
+    const query = {
+      tail: opts.tail,
+      source: opts.source,
+      follow: opts.follow ? 'true' : undefined,
+    };
+    const res = await this.http.send('GET', path, { query, signal: opts.signal });
+    if (!res.ok) return this.http.fail('GET', path, res);
+    if (!opts.follow) return res.text();
+    const body = res.body;
+    const http = this.http;
+    return {
+      async *[Symbol.asyncIterator]() {
+        if (!body) return;
+        const reader = body.getReader();
+        try {
+          for (;;) {
+            let next: { done: boolean; value?: Uint8Array };
+            try {
+              next = await reader.read();
+            } catch (err) {
+              if (opts.signal?.aborted) return;
+              throw http.unreachable(
+                `the log stream broke: ${err instanceof Error ? err.message : String(err)}`,
+              );
+            }
+            if (next.done || !next.value) return;
+            yield next.value;
+          }
+        } finally {
+          await reader.cancel().catch(() => undefined);
+        }
+      },
+    };
+  }
+}
+
+function isAgentError(body: unknown): boolean {
+  if (!body || typeof body !== 'object') return false;
+  const e = (body as { error?: unknown }).error;
+  return !!e && typeof e === 'object' && typeof (e as { code?: unknown }).code === 'string';
+}

@@ -1,0 +1,108 @@
+// Typed failures of the SDK. Each says which layer failed: the agent answered with an error
+// (AgentApiError), refused the token (AgentAuthError), did not answer at all
+// (AgentUnreachableError), or answered something this SDK does not understand (AgentProtocolError).
+
+export type AgentClientErrorCode =
+  | 'agent_unreachable'
+  | 'unauthorized'
+  | 'agent_protocol'
+  // The agent's own codes (src/api/schemas.ts errorCode), carried by AgentApiError.
+  | string;
+
+export class AgentClientError extends Error {
+  constructor(
+    readonly code: AgentClientErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AgentClientError';
+  }
+}
+
+/** The agent answered with its JSON error body (`{"error":{"code","message","details"?}}`). */
+export class AgentApiError extends AgentClientError {
+  constructor(
+    readonly status: number,
+    code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(code, message);
+    this.name = 'AgentApiError';
+  }
+}
+
+/** 401: the token is missing or is not the agent's. */
+export class AgentAuthError extends AgentClientError {
+  constructor(
+    readonly url: string,
+    readonly agentMessage: string,
+    readonly hint = 'run `fc-macos setup` to re-write the token',
+  ) {
+    super('unauthorized', `the agent at ${url} refused the token (${agentMessage}): ${hint}`);
+    this.name = 'AgentAuthError';
+  }
+}
+
+/** Connection refused, name not resolved, reset, or no answer in time. */
+export class AgentUnreachableError extends AgentClientError {
+  constructor(
+    readonly url: string,
+    /** Short cause: "connection refused", "no answer within 30s", … */
+    readonly reason: string,
+    /** What fixes it, e.g. "run `fc-macos vm start`"; the CLI fills it from the provider. */
+    readonly hint?: string,
+  ) {
+    super('agent_unreachable', `the agent at ${url} is not answering (${reason})${hint ? `: ${hint}` : ''}`);
+    this.name = 'AgentUnreachableError';
+  }
+}
+
+/** A response that does not match the API's shapes (an agent of another version, or not an agent). */
+export class AgentProtocolError extends AgentClientError {
+  constructor(
+    readonly url: string,
+    what: string,
+  ) {
+    super(
+      'agent_protocol',
+      `the agent at ${url} answered ${what}; is it an fc-agent of the same version? run \`fc-macos setup\` to update it`,
+    );
+    this.name = 'AgentProtocolError';
+  }
+}
+
+/** Maps a Node network error code to a few words a user understands. */
+export function describeNetworkError(err: unknown): string {
+  const seen = new Set<unknown>();
+  let cur: unknown = err;
+  let deepest: unknown = err;
+  while (cur && typeof cur === 'object' && !seen.has(cur)) {
+    deepest = cur;
+    seen.add(cur);
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      switch (code) {
+        case 'ECONNREFUSED':
+          return 'connection refused';
+        case 'ENOTFOUND':
+        case 'EAI_AGAIN':
+          return 'host name not found';
+        case 'ECONNRESET':
+        case 'UND_ERR_SOCKET':
+          return 'connection reset';
+        case 'EHOSTUNREACH':
+        case 'ENETUNREACH':
+          return 'no route to host';
+        case 'ETIMEDOUT':
+        case 'UND_ERR_CONNECT_TIMEOUT':
+          return 'connection timed out';
+        default:
+          if (/^E[A-Z]+$/.test(code)) return code;
+      }
+    }
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  // fetch's own TypeError says only "fetch failed"; the innermost cause says why.
+  return deepest instanceof Error ? deepest.message : String(deepest);
+}

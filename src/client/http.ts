@@ -1,0 +1,163 @@
+// One place that sends a request to the agent and turns every failure into a typed error.
+import type { z } from 'zod';
+import { errorResponse } from '../api/schemas.ts';
+import {
+  AgentApiError,
+  AgentAuthError,
+  AgentProtocolError,
+  AgentUnreachableError,
+  describeNetworkError,
+} from './errors.ts';
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+export interface HttpOptions {
+  baseUrl: string;
+  token?: string;
+  timeoutMs: number;
+  unreachableHint?: string;
+  authHint?: string;
+}
+
+export interface SendOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  /** JSON-encoded as the request body. */
+  json?: unknown;
+  /** Time until the response headers; the body of a streamed response is not limited. */
+  timeoutMs?: number;
+  /** Aborts the request (and a streamed body) from outside. */
+  signal?: AbortSignal;
+}
+
+export class AgentHttp {
+  readonly baseUrl: string;
+
+  constructor(private readonly opts: HttpOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+  }
+
+  get token(): string | undefined {
+    return this.opts.token;
+  }
+
+  get timeoutMs(): number {
+    return this.opts.timeoutMs;
+  }
+
+  url(path: string, query?: SendOptions['query']): string {
+    const u = new URL(`${this.baseUrl}${path}`);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) u.searchParams.set(k, String(v));
+    return u.toString();
+  }
+
+  headers(extra: Record<string, string> = {}): Record<string, string> {
+    return this.opts.token ? { authorization: `Bearer ${this.opts.token}`, ...extra } : extra;
+  }
+
+  unreachable(reason: string): AgentUnreachableError {
+    return new AgentUnreachableError(this.baseUrl, reason, this.opts.unreachableHint);
+  }
+
+  /**
+   * Sends a request; resolves with the response once its headers are in, whatever its status.
+   * Throws AgentUnreachableError when there is no response.
+   */
+  async send(method: string, path: string, opts: SendOptions = {}): Promise<Response> {
+    const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs;
+    const ctrl = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ctrl.abort();
+    }, timeoutMs);
+    const onOuterAbort = (): void => ctrl.abort();
+    opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    const headers = this.headers(opts.json === undefined ? {} : { 'content-type': 'application/json' });
+    try {
+      return await fetch(this.url(path, opts.query), {
+        method,
+        headers,
+        body: opts.json === undefined ? undefined : JSON.stringify(opts.json),
+        signal: ctrl.signal,
+      });
+    } catch (err) {
+      if (timedOut) throw this.unreachable(`no answer within ${Math.round(timeoutMs / 1000)}s`);
+      if (opts.signal?.aborted) throw err;
+      throw this.unreachable(describeNetworkError(err));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Reads the body of a failed response and throws the matching typed error. */
+  async fail(method: string, path: string, res: Response): Promise<never> {
+    const text = await readText(res, this);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    const body = errorResponse.safeParse(parsed);
+    if (res.status === 401) {
+      throw new AgentAuthError(
+        this.baseUrl,
+        body.success ? body.data.error.message : `HTTP 401 on ${method} ${path}`,
+        this.opts.authHint,
+      );
+    }
+    if (body.success) {
+      const e = body.data.error;
+      throw new AgentApiError(res.status, e.code, e.message, e.details);
+    }
+    throw new AgentProtocolError(
+      this.baseUrl,
+      `HTTP ${res.status} to ${method} ${path} without an fc-agent error body (${snippet(text)})`,
+    );
+  }
+
+  /** A JSON request whose 2xx body is parsed with `schema`. */
+  async json<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S,
+    opts: SendOptions = {},
+  ): Promise<z.infer<S>> {
+    const res = await this.send(method, path, opts);
+    if (!res.ok) return this.fail(method, path, res);
+    const text = await readText(res, this);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new AgentProtocolError(
+        this.baseUrl,
+        `${method} ${path} with a body that is not JSON (${snippet(text)})`,
+      );
+    }
+    const result = schema.safeParse(parsed);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      const where = issue?.path.join('.') || 'the body';
+      throw new AgentProtocolError(
+        this.baseUrl,
+        `${method} ${path} with an unexpected shape (${where}: ${issue?.message ?? 'invalid'})`,
+      );
+    }
+    return result.data;
+  }
+}
+
+async function readText(res: Response, http: AgentHttp): Promise<string> {
+  try {
+    return await res.text();
+  } catch (err) {
+    throw http.unreachable(`the connection broke while reading the answer: ${describeNetworkError(err)}`);
+  }
+}
+
+function snippet(text: string): string {
+  const t = text.trim().replace(/\s+/g, ' ');
+  if (t === '') return 'empty body';
+  return t.length > 120 ? `${t.slice(0, 120)}…` : t;
+}
