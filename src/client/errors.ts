@@ -39,7 +39,10 @@ export class AgentAuthError extends AgentClientError {
     readonly agentMessage: string,
     readonly hint = 'run `fc-macos setup` to re-write the token',
   ) {
-    super('unauthorized', `the agent at ${url} refused the token (${agentMessage}): ${hint}`);
+    super(
+      'unauthorized',
+      `the agent at ${url} refused the token (${agentMessage.replace(/^unauthorized:\s*/i, '')}): ${hint}`,
+    );
     this.name = 'AgentAuthError';
   }
 }
