@@ -29,15 +29,24 @@ export async function tailLinesOfFile(path: string, n: number): Promise<string[]
 }
 
 /**
- * Firecracker logs "exiting successfully. exit_code=0" / "exiting with error. exit_code=N" as it
- * ends; for a process we did not spawn this is the only account of how it ended.
+ * How a firecracker we did not spawn ended (its exit status went to whoever reaped it), from what it
+ * left behind. Firecracker runs at `--level Warning`, so its log has the error line
+ * "exiting with error. exit_code=N" but not the info line of a clean exit. A clean exit under
+ * `reboot=k` follows the guest's reboot or power-off, and the guest kernel always prints
+ * "reboot: Restarting system" / "reboot: Power down" on its console (KERN_EMERG passes `quiet`).
+ * Neither found: unknown (null), e.g. it was killed while no agent watched.
  */
-export async function exitCodeFromLog(path: string): Promise<number | null> {
+export async function exitCodeFromFiles(firecrackerLog: string, consoleLog: string): Promise<number | null> {
   try {
-    const text = await readTail(path, 64 * 1024);
-    const matches = [...text.matchAll(/exit_code=(\d+)/g)];
+    const matches = [...(await readTail(firecrackerLog, 64 * 1024)).matchAll(/exit_code=(\d+)/g)];
     const last = matches[matches.length - 1]?.[1];
-    return last === undefined ? null : Number(last);
+    if (last !== undefined) return Number(last);
+  } catch {
+    // No log: look at the console.
+  }
+  try {
+    const consoleTail = await readTail(consoleLog, 4 * 1024);
+    return /reboot: (Restarting system|Power down|System halted)/.test(consoleTail) ? 0 : null;
   } catch {
     return null;
   }

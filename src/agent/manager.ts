@@ -26,7 +26,7 @@ import {
 import { type AgentConfig, resolveBinary } from './config.ts';
 import { ConsoleSession } from './console/session.ts';
 import { ApiError, badRequest, conflict, fromFirecrackerError, invalidState, notFound } from './errors.ts';
-import { checkHostFile, exitCodeFromLog, tailLinesOfFile } from './files.ts';
+import { checkHostFile, exitCodeFromFiles, tailLinesOfFile } from './files.ts';
 import type { Logger } from './log.ts';
 import { exitReasonFor, MicrovmEntry, type MicrovmPaths, pathsFor } from './microvm-entry.ts';
 import { isSameProcessAlive, readProcStat } from './proc.ts';
@@ -263,9 +263,9 @@ export class MicrovmManager {
         binary: resolveBinary(this.config.firecracker),
         socketPath: paths.socket,
         id,
-        // Info: the "exit_code=N" line at exit lands in firecracker.log, which is how a restarted
-        // agent learns how a firecracker it did not spawn ended.
-        level: 'Info',
+        // Warning: Firecracker's own log is for problems; it goes to firecracker.log, never into
+        // the console stream (Firecracker logs to stdout, the serial console, by default).
+        level: 'Warning',
         logPath: paths.firecrackerLog,
         stdin: fifoFd,
         stdoutPath: paths.consoleLog,
@@ -436,7 +436,7 @@ export class MicrovmManager {
       void (async () => {
         try {
           if (await isSameProcessAlive(pid, entry.pidStart)) return;
-          const code = await exitCodeFromLog(entry.paths.firecrackerLog);
+          const code = await exitCodeFromFiles(entry.paths.firecrackerLog, entry.paths.consoleLog);
           // We cannot wait() for a process that is not our child; when we killed it we know how.
           const signal = code === null && entry.intent === 'kill' ? 'SIGKILL' : null;
           await this.recordExit(entry, code, signal);
@@ -545,7 +545,7 @@ export class MicrovmManager {
       }
     }
     // Not our child: its exit status is gone; firecracker's own log may still say it.
-    const code = await exitCodeFromLog(paths.firecrackerLog);
+    const code = await exitCodeFromFiles(paths.firecrackerLog, paths.consoleLog);
     await this.recordExit(entry, code, null);
     this.log.info('microvm found not running', { id: vm.id, name: vm.name, exit: entry.vm.exit });
   }

@@ -111,8 +111,20 @@ describe('agent routes', () => {
       const t = readFileSync(join(dir, 'console.log'), 'utf8');
       return t.includes('Run /init') && t;
     }, 'boot output in console.log');
-    expect(consoleText).not.toMatch(/\[[0-9a-f]+:fc_api\]|API server/);
-    expect(readFileSync(join(dir, 'firecracker.log'), 'utf8')).toMatch(/fc_api|API server/);
+    // Firecracker runs at --level Warning: a rejected call is the first thing it logs.
+    const rejected = await agent.fetch(`/agent/microvms/${vm.id}/firecracker/machine-config`, {
+      method: 'PUT',
+      body: JSON.stringify({ vcpu_count: 1, mem_size_mib: 128 }),
+    });
+    expect(rejected.status).toBe(400);
+    const fcLog = await waitUntil(() => {
+      const t = readFileSync(join(dir, 'firecracker.log'), 'utf8');
+      return t.includes('fc_api') && t;
+    }, 'the rejected call in firecracker.log');
+    expect(fcLog).toMatch(/Received Error\. Status code: 400/);
+    expect(readFileSync(join(dir, 'console.log'), 'utf8')).not.toMatch(/fc_api|Received Error/);
+    const argv = readFileSync(`/proc/${vm.pid}/cmdline`, 'utf8').split('\0');
+    expect(argv.slice(argv.indexOf('--level'), argv.indexOf('--level') + 2)).toEqual(['--level', 'Warning']);
     const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'));
     expect(state.microvm).toMatchObject({ id: vm.id, state: 'running', pid: vm.pid });
     expect(procState(vm.pid ?? -1)).not.toBeNull();
@@ -342,8 +354,10 @@ describe('agent routes', () => {
     const text = await logs.text();
     expect(text).toMatch(/hello-from-test/);
     expect(text.trimEnd().split('\n').length).toBeLessThanOrEqual(2);
+    await agent.fetch(`/agent/microvms/${vm.name}/firecracker/boot-source`, { method: 'PUT', body: '{}' });
     const fc = await (await agent.fetch(`/agent/microvms/${vm.name}/logs?source=firecracker`)).text();
-    expect(fc).toMatch(/fc_api|API server/);
+    expect(fc).toMatch(/:fc_api\] /);
+    expect(text).not.toMatch(/fc_api/);
     expect(fc).not.toMatch(/hello-from-test/);
   });
 

@@ -34,6 +34,25 @@ const UNSUPPORTED_METHOD =
 export type Handler = (req: HttpRequest) => HttpResponse | Promise<HttpResponse>;
 
 /** Serves requests one at a time per connection, in order, like Firecracker's API thread. */
+// Answers being computed or written. A guest reset (which ends the process) waits for them, so
+// the API answer that triggered it (SendCtrlAltDel) reaches the client first, as with Firecracker.
+let inFlight = 0;
+let idleWaiters: Array<() => void> = [];
+
+function settle(): void {
+  inFlight -= 1;
+  if (inFlight > 0) return;
+  const waiters = idleWaiters;
+  idleWaiters = [];
+  for (const w of waiters) w();
+}
+
+/** Resolves once no answer is being computed or written. */
+export function whenIdle(): Promise<void> {
+  if (inFlight === 0) return Promise.resolve();
+  return new Promise((resolve) => idleWaiters.push(resolve));
+}
+
 export function serve(handler: Handler): Server {
   return createServer((sock: Socket) => {
     let buf = Buffer.alloc(0);
@@ -63,8 +82,16 @@ export function serve(handler: Handler): Server {
             return;
           }
           const path = target.split('?')[0] ?? '';
-          const res = await handler({ method, path, body: length > 0 ? Buffer.from(body) : undefined });
-          if (!sock.destroyed) sock.write(encodeResponse(res));
+          inFlight += 1;
+          let res: HttpResponse;
+          try {
+            res = await handler({ method, path, body: length > 0 ? Buffer.from(body) : undefined });
+          } catch (err) {
+            settle();
+            throw err;
+          }
+          if (sock.destroyed) settle();
+          else sock.write(encodeResponse(res), () => settle());
         }
       } finally {
         busy = false;

@@ -6,7 +6,7 @@ import { handle } from './api.ts';
 import { ArgError, idProblem, parseArgs } from './args.ts';
 import { GuestConsole } from './console.ts';
 import { openAppendTarget } from './files.ts';
-import { serve } from './http.ts';
+import { serve, whenIdle } from './http.ts';
 import { logger, parseLevel } from './logger.ts';
 import { checkSpec, SpecMismatchError } from './spec-check.ts';
 import { Vmm } from './vmm.ts';
@@ -98,8 +98,10 @@ function main(): void {
   };
   const console = new GuestConsole(id, {
     guestReset: () => {
-      logger.info('main', 'Vmm is stopping.');
-      exitNow(0);
+      void whenIdle().then(() => {
+        logger.info('main', 'Vmm is stopping.');
+        exitNow(0);
+      });
     },
   });
   const vmm = new Vmm(id, console, {
