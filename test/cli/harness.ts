@@ -18,9 +18,15 @@ export interface CliEnv {
   dir: string;
   /** The environment every CLI run gets: the agent's URL and token, no colour forcing. */
   env: NodeJS.ProcessEnv;
-  run(args: string[], opts?: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number }): Promise<CliResult>;
+  run(
+    args: string[],
+    opts?: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number },
+  ): Promise<CliResult>;
   /** run() + JSON.parse(stdout). */
-  json<T = unknown>(args: string[], opts?: { env?: NodeJS.ProcessEnv }): Promise<{ code: number | null; body: T; stderr: string }>;
+  json<T = unknown>(
+    args: string[],
+    opts?: { env?: NodeJS.ProcessEnv },
+  ): Promise<{ code: number | null; body: T; stderr: string }>;
   cleanup(): Promise<void>;
 }
 
@@ -28,7 +34,8 @@ export const ptyHelper = join(repoRoot, 'test', 'support', 'pty-run.py');
 
 function baseEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('FC_MACOS_') || k === 'NO_COLOR' || k === 'FORCE_COLOR') delete env[k];
+  for (const k of Object.keys(env))
+    if (k.startsWith('FC_MACOS_') || k === 'NO_COLOR' || k === 'FORCE_COLOR') delete env[k];
   return env;
 }
 
@@ -75,7 +82,9 @@ export async function cliEnv(agent?: StartedAgent): Promise<CliEnv> {
       try {
         body = JSON.parse(r.stdout) as T;
       } catch {
-        throw new Error(`fc-macos --json ${args.join(' ')}: stdout is not JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+        throw new Error(
+          `fc-macos --json ${args.join(' ')}: stdout is not JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`,
+        );
       }
       return { code: r.code, body, stderr: r.stderr };
     },
@@ -91,7 +100,11 @@ export class PtySession {
   private readonly child: ChildProcess;
 
   constructor(argv: string[], env: NodeJS.ProcessEnv) {
-    this.child = spawn('python3', [ptyHelper, ...argv], { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    this.child = spawn('python3', [ptyHelper, ...argv], {
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
     const onData = (c: Buffer): void => {
       this.output += c.toString('utf8');
       for (const w of this.waiters.splice(0)) w();

@@ -23,7 +23,9 @@ describe('run --background, list, status', () => {
     const r = await cli.run(['run', '--background', '--name', 'web', '--vcpus', '2', '--memory', '256']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^started microVM web \([0-9a-f]{8}\): `fc-macos microvm shell web` attaches\n$/);
+    expect(r.stdout).toMatch(
+      /^started microVM web \([0-9a-f]{8}\): `fc-macos microvm shell web` attaches\n$/,
+    );
   });
 
   it('prints the Microvm object in JSON mode and nothing else', async () => {
@@ -70,7 +72,10 @@ describe('run --background, list, status', () => {
     expect(one.stdout).toContain(`Kernel:    ${agent.kernel}`);
     const all = await cli.run(['microvm', 'status']);
     expect(all.stdout.split('\n')[0]).toBe('2 microVMs: 2 running');
-    const json = await cli.json<{ counts: Record<string, number>; microvms: Microvm[] }>(['microvm', 'status']);
+    const json = await cli.json<{ counts: Record<string, number>; microvms: Microvm[] }>([
+      'microvm',
+      'status',
+    ]);
     expect(json.body.counts).toMatchObject({ running: 2, paused: 0, stopped: 0 });
     expect(json.body.microvms.map((m) => m.name)).toEqual(['api', 'web']);
   });
@@ -81,7 +86,12 @@ describe('run --background, list, status', () => {
     expect(r.stdout).toContain('Linux version');
     const tail = await cli.run(['microvm', 'logs', 'web', '--tail', '1']);
     expect(tail.stdout).toBe('/ # ');
-    const json = await cli.json<{ text: string; source: string }>(['microvm', 'logs', 'web', '--firecracker']);
+    const json = await cli.json<{ text: string; source: string }>([
+      'microvm',
+      'logs',
+      'web',
+      '--firecracker',
+    ]);
     expect(json.body.source).toBe('firecracker');
     expect(typeof json.body.text).toBe('string');
   });
@@ -107,15 +117,18 @@ describe('pause, resume, stop, rm', () => {
   });
 
   it('stops one microVM gracefully', async () => {
-    const r = await cli.json<{ stopped: Array<StopMicrovmResponse['stop'] & { microvm: Microvm }>; errors: unknown[] }>([
-      'microvm',
-      'stop',
-      'api',
-    ]);
+    const r = await cli.json<{
+      stopped: Array<StopMicrovmResponse['stop'] & { microvm: Microvm }>;
+      errors: unknown[];
+    }>(['microvm', 'stop', 'api']);
     expect(r.code).toBe(0);
     expect(r.body.errors).toEqual([]);
     expect(r.body.stopped).toHaveLength(1);
-    expect(r.body.stopped[0]).toMatchObject({ graceful: true, method: 'ctrl_alt_del', microvm: { name: 'api', state: 'stopped' } });
+    expect(r.body.stopped[0]).toMatchObject({
+      graceful: true,
+      method: 'ctrl_alt_del',
+      microvm: { name: 'api', state: 'stopped' },
+    });
   });
 
   it('stop --all stops every live microVM; a stopped one is then an error when named', async () => {
@@ -168,13 +181,22 @@ describe('errors', () => {
 
   it('rejects bad flag values before any request, naming the flag and the range (exit 2)', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['run', '--vcpus', '0'], /option '--vcpus <n>' argument '0' is invalid\. must be an integer from 1 to 32/],
+      [
+        ['run', '--vcpus', '0'],
+        /option '--vcpus <n>' argument '0' is invalid\. must be an integer from 1 to 32/,
+      ],
       [['run', '--vcpus', '33'], /--vcpus.*from 1 to 32/],
-      [['run', '--memory', 'abc'], /option '--memory <mib>' argument 'abc' is invalid\. must be a whole number of MiB, at least 64/],
+      [
+        ['run', '--memory', 'abc'],
+        /option '--memory <mib>' argument 'abc' is invalid\. must be a whole number of MiB, at least 64/,
+      ],
       [['run', '--memory', '32'], /--memory.*at least 64/],
       [['run', '--name', 'Bad Name'], /--name.*must match/],
       [['run', '--kernel', 'vmlinux'], /--kernel.*absolute path/],
-      [['machine', 'config', 'x', '--cpu-template', 'Z9'], /--cpu-template.*must be one of C3, T2, T2S, T2CL, T2A, V1N1, None/],
+      [
+        ['machine', 'config', 'x', '--cpu-template', 'Z9'],
+        /--cpu-template.*must be one of C3, T2, T2S, T2CL, T2A, V1N1, None/,
+      ],
       [['microvm', 'stop', 'x', '--timeout', '601'], /--timeout.*0 to 600/],
       [['microvm', 'stop'], /give NAMEs, or --all/],
       [['microvm', 'frobnicate'], /unknown command 'frobnicate'/],
@@ -186,7 +208,12 @@ describe('errors', () => {
       expect(r.stderr).toMatch(msg);
       expect(r.stdout).toBe('');
     }
-    const j = await cli.json<{ error: { code: string; message: string } }>(['run', '--background', '--vcpus', '0']);
+    const j = await cli.json<{ error: { code: string; message: string } }>([
+      'run',
+      '--background',
+      '--vcpus',
+      '0',
+    ]);
     expect(j.code).toBe(2);
     expect(j.body.error).toEqual({ code: 'usage', message: expect.stringContaining('--vcpus') });
     // Nothing was created by any of them.
@@ -202,8 +229,12 @@ describe('errors', () => {
   it('says when the token is wrong and what fixes it', async () => {
     const r = await cli.run(['ls'], { env: { FC_MACOS_TOKEN: 'wrong' } });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^fc-macos: the agent at http:\/\/127\.0\.0\.1:\d+ refused the token \(wrong token\): check FC_MACOS_TOKEN/);
-    const noToken = await cli.json<{ error: { code: string; message: string } }>(['ls'], { env: { FC_MACOS_TOKEN: '' } });
+    expect(r.stderr).toMatch(
+      /^fc-macos: the agent at http:\/\/127\.0\.0\.1:\d+ refused the token \(wrong token\): check FC_MACOS_TOKEN/,
+    );
+    const noToken = await cli.json<{ error: { code: string; message: string } }>(['ls'], {
+      env: { FC_MACOS_TOKEN: '' },
+    });
     expect(noToken.code).toBe(1);
     expect(noToken.body.error.code).toBe('unauthorized');
     expect(noToken.body.error.message).toMatch(/no token at .*token: run `fc-macos setup` to write it$/);
@@ -246,7 +277,11 @@ describe('agent down', () => {
         env: { FC_MACOS_AGENT_URL: url },
       });
       expect(v.code).toBe(1);
-      expect(v.body).toMatchObject({ cli: expect.stringMatching(/^\d+\.\d+\.\d+/), agent: null, error: { code: 'agent_unreachable' } });
+      expect(v.body).toMatchObject({
+        cli: expect.stringMatching(/^\d+\.\d+\.\d+/),
+        agent: null,
+        error: { code: 'agent_unreachable' },
+      });
       const human = await local.run(['version'], { env: { FC_MACOS_AGENT_URL: url } });
       expect(human.code).toBe(1);
       expect(human.stdout).toMatch(/^CLI: \d+\.\d+\.\d+\n$/);
@@ -271,7 +306,11 @@ describe('version', () => {
     expect(r.stdout).toMatch(/^Agent:\s+\S+$/m);
     expect(r.stdout).toMatch(/^Firecracker:\s+\S+/m);
     const j = await cli.json<Record<string, unknown>>(['version']);
-    expect(j.body).toMatchObject({ cli: expect.any(String), agent: expect.any(String), arch: expect.any(String) });
+    expect(j.body).toMatchObject({
+      cli: expect.any(String),
+      agent: expect.any(String),
+      arch: expect.any(String),
+    });
     expect(j.body.error).toBeUndefined();
   });
 });
