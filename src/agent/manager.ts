@@ -183,22 +183,25 @@ export class MicrovmManager {
     const rootfsSource = params.rootfs ?? this.config.rootfs;
     const drives = assignDriveIds(params.drives);
 
-    const checks = [
-      checkHostFile(
-        kernel,
-        'kernel',
-        params.kernel === undefined
-          ? ' (the agent\'s default --kernel: run "fc-macos setup" or pass kernel)'
-          : '',
-      ),
-      checkHostFile(
-        rootfsSource,
-        'rootfs',
-        defaultRootfs ? ' (the agent\'s default --rootfs: run "fc-macos setup" or pass rootfs)' : '',
-      ),
-      ...(params.initrd === undefined ? [] : [checkHostFile(params.initrd, 'initrd')]),
-      ...params.drives.map((d, i) => checkHostFile(d.path, `drives.${i}.path`)),
-    ];
+    // A bare firecracker (configure: false) uses no file of the agent's host yet.
+    const checks = !params.configure
+      ? []
+      : [
+          checkHostFile(
+            kernel,
+            'kernel',
+            params.kernel === undefined
+              ? ' (the agent\'s default --kernel: run "fc-macos setup" or pass kernel)'
+              : '',
+          ),
+          checkHostFile(
+            rootfsSource,
+            'rootfs',
+            defaultRootfs ? ' (the agent\'s default --rootfs: run "fc-macos setup" or pass rootfs)' : '',
+          ),
+          ...(params.initrd === undefined ? [] : [checkHostFile(params.initrd, 'initrd')]),
+          ...params.drives.map((d, i) => checkHostFile(d.path, `drives.${i}.path`)),
+        ];
     const results = await Promise.allSettled(checks);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -244,8 +247,8 @@ export class MicrovmManager {
     let fifoFd: number | null = null;
     try {
       await mkdir(paths.dir, { mode: 0o700 });
-      let rootfs = files.rootfsSource;
-      if (files.defaultRootfs) {
+      let rootfs = params.configure ? files.rootfsSource : '';
+      if (params.configure && files.defaultRootfs) {
         // Several microVMs writing one ext4 image would corrupt it: each gets its own copy
         // (a reflink where the filesystem can, so it costs nothing up front).
         await copyFile(files.rootfsSource, paths.rootfsCopy, constants.COPYFILE_FICLONE);
@@ -281,9 +284,9 @@ export class MicrovmManager {
         state: 'created',
         vcpus: params.vcpus,
         memory_mib: params.memory_mib,
-        kernel: files.kernel,
+        kernel: params.configure ? files.kernel : '',
         rootfs,
-        boot_args: params.boot_args,
+        boot_args: params.configure ? params.boot_args : '',
         initrd: params.initrd ?? null,
         drives: files.drives,
         read_only_rootfs: params.read_only_rootfs,
@@ -305,41 +308,10 @@ export class MicrovmManager {
 
       const c = e.client;
       await c.putMetrics({ metrics_path: paths.metrics });
-      await c.putMachineConfig({
-        vcpu_count: params.vcpus,
-        mem_size_mib: params.memory_mib,
-        smt: params.smt,
-        track_dirty_pages: params.track_dirty_pages,
-      });
-      await c.putBootSource({
-        kernel_image_path: files.kernel,
-        boot_args: params.boot_args,
-        ...(params.initrd === undefined ? {} : { initrd_path: params.initrd }),
-      });
-      await c.putDrive('rootfs', {
-        drive_id: 'rootfs',
-        path_on_host: rootfs,
-        is_root_device: true,
-        is_read_only: params.read_only_rootfs,
-      });
-      for (const d of files.drives) {
-        await c.putDrive(d.id, {
-          drive_id: d.id,
-          path_on_host: d.path,
-          is_root_device: false,
-          is_read_only: d.read_only,
-        });
-      }
-      if (params.balloon) {
-        await c.putBalloon({
-          amount_mib: params.balloon.amount_mib,
-          deflate_on_oom: params.balloon.deflate_on_oom,
-          stats_polling_interval_s: params.balloon.stats_polling_interval_s,
-        });
-      }
+      if (params.configure) await this.configure(c, params, files.kernel, rootfs, files.drives);
       // Before booting: the history then holds the first line the guest prints.
       e.session = await ConsoleSession.open({ log: paths.consoleLog, input: paths.consoleIn });
-      if (params.start) {
+      if (params.start ?? params.configure) {
         await c.instanceStart();
         vm.state = 'running';
         vm.started_at = new Date().toISOString();
@@ -369,6 +341,48 @@ export class MicrovmManager {
       await this.discard(entry, paths);
       this.log.warn('create failed', { name, error: apiErr.message });
       throw apiErr;
+    }
+  }
+
+  /** The machine, boot source, root and extra drives, balloon: what `POST /agent/microvms` sets. */
+  private async configure(
+    c: FirecrackerClient,
+    params: CreateMicrovmParams,
+    kernel: string,
+    rootfs: string,
+    drives: Microvm['drives'],
+  ): Promise<void> {
+    await c.putMachineConfig({
+      vcpu_count: params.vcpus,
+      mem_size_mib: params.memory_mib,
+      smt: params.smt,
+      track_dirty_pages: params.track_dirty_pages,
+    });
+    await c.putBootSource({
+      kernel_image_path: kernel,
+      boot_args: params.boot_args,
+      ...(params.initrd === undefined ? {} : { initrd_path: params.initrd }),
+    });
+    await c.putDrive('rootfs', {
+      drive_id: 'rootfs',
+      path_on_host: rootfs,
+      is_root_device: true,
+      is_read_only: params.read_only_rootfs,
+    });
+    for (const d of drives) {
+      await c.putDrive(d.id, {
+        drive_id: d.id,
+        path_on_host: d.path,
+        is_root_device: false,
+        is_read_only: d.read_only,
+      });
+    }
+    if (params.balloon) {
+      await c.putBalloon({
+        amount_mib: params.balloon.amount_mib,
+        deflate_on_oom: params.balloon.deflate_on_oom,
+        stats_polling_interval_s: params.balloon.stats_polling_interval_s,
+      });
     }
   }
 

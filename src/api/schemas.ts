@@ -43,24 +43,48 @@ export const balloonSpec = z.strictObject({
 export type BalloonSpec = z.infer<typeof balloonSpec>;
 
 /** POST /agent/microvms */
-export const createMicrovmRequest = z.strictObject({
-  name: microvmName.optional(),
-  vcpus: z.number().int().min(1).max(MAX_VCPUS).default(DEFAULT_VCPUS),
-  memory_mib: z.number().int().min(MIN_MEMORY_MIB).default(DEFAULT_MEMORY_MIB),
-  /** Defaults to the agent's configured kernel (`--kernel`). */
-  kernel: hostPath.optional(),
-  /** Defaults to a per-microVM copy of the agent's configured rootfs (`--rootfs`). */
-  rootfs: hostPath.optional(),
-  boot_args: z.string().min(1).max(4096).default(DEFAULT_BOOT_ARGS),
-  initrd: hostPath.optional(),
-  drives: z.array(driveSpec).max(16).default([]),
-  read_only_rootfs: z.boolean().default(false),
-  track_dirty_pages: z.boolean().default(false),
-  smt: z.boolean().default(false),
-  balloon: balloonSpec.optional(),
-  /** false: firecracker runs and is configured, but not booted (state `created`). */
-  start: z.boolean().default(true),
-});
+export const createMicrovmRequest = z
+  .strictObject({
+    name: microvmName.optional(),
+    vcpus: z.number().int().min(1).max(MAX_VCPUS).default(DEFAULT_VCPUS),
+    memory_mib: z.number().int().min(MIN_MEMORY_MIB).default(DEFAULT_MEMORY_MIB),
+    /** Defaults to the agent's configured kernel (`--kernel`). */
+    kernel: hostPath.optional(),
+    /** Defaults to a per-microVM copy of the agent's configured rootfs (`--rootfs`). */
+    rootfs: hostPath.optional(),
+    boot_args: z.string().min(1).max(4096).default(DEFAULT_BOOT_ARGS),
+    initrd: hostPath.optional(),
+    drives: z.array(driveSpec).max(16).default([]),
+    read_only_rootfs: z.boolean().default(false),
+    track_dirty_pages: z.boolean().default(false),
+    smt: z.boolean().default(false),
+    balloon: balloonSpec.optional(),
+    /**
+     * false: firecracker runs and is configured, but not booted (state `created`). Default: true,
+     * or false when `configure` is false.
+     */
+    start: z.boolean().optional(),
+    /**
+     * false: launch a bare firecracker (only its metrics file set), to be configured entirely through
+     * the passthrough, e.g. for `PUT /snapshot/load`, which Firecracker refuses once boot resources
+     * are set. Goes with no kernel, rootfs, initrd, drives or balloon, and is never started at once.
+     */
+    configure: z.boolean().default(true),
+  })
+  .superRefine((req, ctx) => {
+    if (req.configure) return;
+    if (req.start === true) {
+      ctx.addIssue({ code: 'custom', path: ['start'], message: 'cannot be true when configure is false' });
+    }
+    for (const field of ['kernel', 'rootfs', 'initrd', 'balloon'] as const) {
+      if (req[field] !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [field], message: 'cannot be given when configure is false' });
+      }
+    }
+    if (req.drives.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['drives'], message: 'cannot be given when configure is false' });
+    }
+  });
 export type CreateMicrovmRequest = z.input<typeof createMicrovmRequest>;
 export type CreateMicrovmParams = z.output<typeof createMicrovmRequest>;
 

@@ -244,6 +244,61 @@ describe('agent routes', () => {
     expect((await getVm(agent, vm.name)).state).toBe('running');
   });
 
+  test('configure:false gives a bare firecracker that loads a snapshot through the passthrough', async () => {
+    const source = await createVm(agent, { name: 'snap-source' });
+    expect((await post(agent, `/agent/microvms/${source.name}/pause`)).status).toBe(200);
+    const snapshot = join(agent.root, 'snap.state');
+    const mem = join(agent.root, 'snap.mem');
+    const created = await agent.fetch(`/agent/microvms/${source.name}/firecracker/snapshot/create`, {
+      method: 'PUT',
+      body: JSON.stringify({ snapshot_type: 'Full', snapshot_path: snapshot, mem_file_path: mem }),
+    });
+    expect(created.status).toBe(204);
+
+    const bare = await createVm(agent, { name: 'snap-target', configure: false });
+    expect(bare).toMatchObject({ state: 'created', kernel: '', rootfs: '', boot_args: '' });
+    expect(existsSync(join(agent.stateDir, 'microvms', bare.id, 'rootfs.ext4'))).toBe(false);
+    const loaded = await agent.fetch(`/agent/microvms/${bare.name}/firecracker/snapshot/load`, {
+      method: 'PUT',
+      body: JSON.stringify({
+        snapshot_path: snapshot,
+        mem_backend: { backend_type: 'File', backend_path: mem },
+        resume_vm: true,
+      }),
+    });
+    expect(loaded.status).toBe(204);
+    expect(await getVm(agent, bare.name)).toMatchObject({ state: 'running', vcpus: source.vcpus });
+
+    // The same load on a configured microVM is refused by Firecracker (and ends that firecracker).
+    const configured = await createVm(agent, { name: 'snap-configured', start: false });
+    const refused = await agent.fetch(`/agent/microvms/${configured.name}/firecracker/snapshot/load`, {
+      method: 'PUT',
+      body: JSON.stringify({
+        snapshot_path: snapshot,
+        mem_backend: { backend_type: 'File', backend_path: mem },
+      }),
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({
+      fault_message:
+        'Load snapshot error: Loading a microVM snapshot not allowed after configuring boot-specific resources.',
+    });
+  });
+
+  test('configure:false goes with no files and no start', async () => {
+    for (const [body, field] of [
+      [{ configure: false, start: true }, 'start'],
+      [{ configure: false, kernel: '/nope' }, 'kernel'],
+      [{ configure: false, drives: [{ path: '/nope' }] }, 'drives'],
+    ] as const) {
+      const res = await agent.json('/agent/microvms', { method: 'POST', body: JSON.stringify(body) });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      const err = asError(res.body);
+      expect(err.code).toBe('validation_failed');
+      expect(err.message).toContain(`${field}: cannot`);
+    }
+  });
+
   test('pause and resume', async () => {
     const vm = await createVm(agent, { name: 'pausable' });
     const wrong = await post(agent, `/agent/microvms/${vm.name}/resume`);
