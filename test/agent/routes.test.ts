@@ -107,7 +107,7 @@ describe('agent routes', () => {
       expect(existsSync(join(dir, f)), f).toBe(true);
     }
     // The guest console and Firecracker's own log stay apart.
-    const consoleText = await waitUntil(() => {
+    await waitUntil(() => {
       const t = readFileSync(join(dir, 'console.log'), 'utf8');
       return t.includes('Run /init') && t;
     }, 'boot output in console.log');
