@@ -149,7 +149,21 @@ describe('network', () => {
     expect(bad.stderr).toMatch(/--mac "zz": must be six hex pairs/);
     const none = await cli.run(['network', 'update', 'net', '--id', 'eth0']);
     expect(none.code).toBe(2);
+    // Rate limiters change only on a booted microVM (Firecracker's rule).
+    const early = await cli.run([
+      'network',
+      'update',
+      'net',
+      '--id',
+      'eth0',
+      '--rx-bandwidth',
+      '1048576:1000',
+    ]);
+    expect(early.code).toBe(1);
+    expect(early.stderr).toMatch(/boot it with `fc-macos actions start net`/);
+    expect((await cli.run(['actions', 'start', 'net'])).code).toBe(0);
     const upd = await cli.run(['network', 'update', 'net', '--id', 'eth0', '--rx-bandwidth', '1048576:1000']);
+    expect(upd.stderr).toBe('');
     expect(upd.code).toBe(0);
     const badBucket = await cli.run(['network', 'update', 'net', '--id', 'eth0', '--tx-ops', 'fast']);
     expect(badBucket.code).toBe(2);
@@ -213,10 +227,11 @@ describe('actions and snapshots', () => {
   });
 
   it('flush-metrics before boot fails with the hint to boot first', async () => {
-    const r = await cli.run(['actions', 'flush-metrics', 'net']);
+    await cli.run(['microvm', 'create', '--name', 'fresh']);
+    const r = await cli.run(['actions', 'flush-metrics', 'fresh']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
-      /not supported before starting the microVM \(the microVM is not booted yet: boot it with `fc-macos actions start net`\)\n$/,
+      /not supported before starting the microVM \(the microVM is not booted yet: boot it with `fc-macos actions start fresh`\)\n$/,
     );
   });
 
@@ -241,13 +256,13 @@ describe('actions and snapshots', () => {
     const r = await cli.json<{ microvm: Microvm; stop: { method: string; message: string } }>([
       'actions',
       'stop',
-      'net',
+      'fresh',
     ]);
     expect(r.code).toBe(0);
     expect(r.body.stop.method).toBe('kill');
     expect(r.body.stop.message).toMatch(/not booted/);
     expect(r.body.microvm.state).toBe('stopped');
-    const gone = await cli.run(['drives', 'list', 'net']);
+    const gone = await cli.run(['drives', 'list', 'fresh']);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/firecracker is not running/);
   });
