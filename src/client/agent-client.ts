@@ -49,6 +49,9 @@ export interface FirecrackerResponse {
   body: unknown;
 }
 
+/** setTimeout's largest delay (about 24.8 days): in effect, no limit. */
+const FOLLOW_HEADERS_TIMEOUT_MS = 2_147_483_647;
+
 const HTTP_METHODS = new Set(['GET', 'PUT', 'PATCH', 'POST', 'DELETE', 'HEAD', 'OPTIONS']);
 
 export class AgentClient {
@@ -209,7 +212,17 @@ export class AgentClient {
       source: opts.source,
       follow: opts.follow ? 'true' : undefined,
     };
-    const res = await this.http.send('GET', path, { query, signal: opts.signal });
+    if (opts.follow) {
+      // A followed response may send its headers only with the first output, which can be
+      // minutes away; so reachability, the token and the name are checked first with the usual
+      // timeout, and the follow itself waits for as long as it takes.
+      await this.getMicrovm(idOrName);
+    }
+    const res = await this.http.send('GET', path, {
+      query,
+      signal: opts.signal,
+      timeoutMs: opts.follow ? FOLLOW_HEADERS_TIMEOUT_MS : undefined,
+    });
     if (!res.ok) return this.http.fail('GET', path, res);
     if (!opts.follow) return res.text();
     const body = res.body;
