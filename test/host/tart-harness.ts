@@ -61,7 +61,9 @@ afterEach(async () => {
 });
 
 export async function makeTartEnv(extraEnv: NodeJS.ProcessEnv = {}): Promise<TartEnv> {
-  const home = await mkdtemp(join(tmpdir(), 'fc-macos-tart-'));
+  // Short: the fake VM's agent state dir lives under it, and Firecracker's socket path there must fit
+  // the 107-byte Unix socket limit (the real agent refuses a longer one).
+  const home = await mkdtemp(join(tmpdir(), 'fct-'));
   homes.push(home);
   const env: NodeJS.ProcessEnv = {
     ...process.env,

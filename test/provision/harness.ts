@@ -17,8 +17,8 @@ import {
   makeTestAssets,
   serveAssets,
   type TestAssets,
-  writeStubAgent,
 } from '../support/assets.ts';
+import { agentBin } from '../support/paths.ts';
 
 export interface Env {
   dir: string;
@@ -58,7 +58,8 @@ export async function makeEnv(): Promise<Env> {
     kvmPath: kvm,
   });
   cleanups.push(() => provider.removeAgent());
-  const agentBundle = writeStubAgent(dir);
+  // The real agent bundle: setup installs and health-checks what a user gets.
+  const agentBundle = agentBin;
   return {
     dir,
     paths,

@@ -1,14 +1,14 @@
-// The built CLI end to end with the local provider: setup from a local asset mirror (Firecracker
-// = a script delegating to the double), status, doctor, then uninstall leaving nothing behind.
-// microVM commands (run/microvm/stop) join once the CLI has them.
+// The built CLI end to end with the local provider, as a user on a Linux host with KVM: setup from a
+// local asset mirror (Firecracker = a script delegating to the double), status, doctor, microVMs
+// (run --background, list, logs, stop), then uninstall leaving no process and no file behind.
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runProcess } from '../../src/host/process.ts';
-import { freePort, makeTestAssets, serveAssets, writeStubAgent } from '../support/assets.ts';
-import { agentBin, cliBin, doubleBin } from '../support/paths.ts';
+import { freePort, makeTestAssets, serveAssets } from '../support/assets.ts';
+import { cliBin, doubleBin } from '../support/paths.ts';
 
 function kvmProblem(): string | null {
   try {
@@ -20,9 +20,20 @@ function kvmProblem(): string | null {
 }
 const noKvm = kvmProblem();
 if (noKvm) console.warn(`local e2e skipped: ${noKvm}`);
-const realAgent = existsSync(agentBin) && !readFileSync(agentBin, 'utf8').includes('not built yet');
-if (!realAgent)
-  console.warn('local e2e: dist/fc-agent.mjs is still the placeholder; using the stand-in agent');
+
+/** Whether a process is still there (a zombie counts as gone: nothing runs). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+async function gone(pid: number): Promise<boolean> {
+  for (let i = 0; i < 50 && running(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  return !running(pid);
+}
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -44,7 +55,6 @@ describe.skipIf(noKvm !== null)('fc-macos setup --provider local (built CLI)', (
       FC_MACOS_STATE_DIR: join(dir, 'state'),
       FC_MACOS_AGENT_DIR: agentDir,
       FC_MACOS_AGENT_SERVICE: 'daemon',
-      ...(realAgent ? {} : { FC_MACOS_AGENT_BUNDLE: writeStubAgent(dir) }),
     };
     const cli = (...args: string[]) =>
       runProcess(process.execPath, [cliBin, ...args], { env, timeoutMs: 120_000 });
@@ -90,6 +100,41 @@ describe.skipIf(noKvm !== null)('fc-macos setup --provider local (built CLI)', (
     ]);
     expect(doctor.exitCode).toBe(0);
 
+    // microVMs through the agent that setup installed, with the kernel and rootfs it installed.
+    const run = await cli('--json', 'run', '--background', '--name', 'e2e');
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+    const vm = JSON.parse(run.stdout);
+    expect(vm).toMatchObject({ name: 'e2e', state: 'running', kernel: join(agentDir, 'images', 'vmlinux') });
+    expect(running(vm.pid)).toBe(true);
+    const second = JSON.parse((await cli('--json', 'run', '--background', '--name', 'left-running')).stdout);
+
+    const list = await cli('--json', 'microvm', 'list');
+    expect(list.exitCode).toBe(0);
+    const listed = JSON.parse(list.stdout) as { microvms: Array<{ name: string; state: string }> };
+    expect(listed.microvms.map((m) => [m.name, m.state])).toEqual([
+      ['e2e', 'running'],
+      ['left-running', 'running'],
+    ]);
+    const human = await cli('microvm', 'list');
+    expect(human.stdout).toMatch(/^NAME\s+ID\s+STATE/m);
+    expect(human.stdout).toMatch(/^e2e\s+[0-9a-f]{8}\s+running/m);
+
+    // The guest console (the double's boot lines) reached the agent's log of it.
+    let logs = '';
+    for (let i = 0; i < 50 && !logs.includes('/ # '); i++) {
+      logs = (await cli('microvm', 'logs', 'e2e')).stdout;
+      if (!logs.includes('/ # ')) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(logs).toContain('/ # ');
+
+    const stop = await cli('--json', 'microvm', 'stop', 'e2e');
+    expect(stop.exitCode).toBe(0);
+    expect(JSON.stringify(JSON.parse(stop.stdout))).toContain('"state":"stopped"');
+    expect(await gone(vm.pid)).toBe(true);
+    const afterStop = JSON.parse((await cli('--json', 'microvm', 'status', 'e2e')).stdout);
+    expect(afterStop).toMatchObject({ name: 'e2e', state: 'stopped', exit: { reason: 'stopped' } });
+
     // Without a TTY and without --yes, uninstall refuses and explains.
     const refused = await cli('uninstall');
     expect(refused.exitCode).toBe(2);
@@ -101,17 +146,9 @@ describe.skipIf(noKvm !== null)('fc-macos setup --provider local (built CLI)', (
     expect(existsSync(agentDir)).toBe(false);
     expect(readdirSync(join(dir, 'config'))).toEqual([]);
     expect(readdirSync(join(dir, 'state'))).toEqual([]);
-    let alive = true;
-    for (let i = 0; i < 50 && alive; i++) {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        alive = !/^\d+ \(.*\) Z/.test(stat);
-      } catch {
-        alive = false;
-      }
-      if (alive) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(alive).toBe(false);
+    // The agent and the microVM it still ran are gone with it.
+    expect(await gone(pid)).toBe(true);
+    expect(await gone(second.pid)).toBe(true);
 
     // doctor now points at setup.
     const after = await cli('--json', 'doctor');

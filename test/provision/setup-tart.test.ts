@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { silentReporter } from '../../src/provision/reporter.ts';
 import { runSetup } from '../../src/provision/setup.ts';
 import { makeTartEnv } from '../host/tart-harness.ts';
-import { freePort, makeTestAssets, serveAssets, writeStubAgent } from '../support/assets.ts';
+import { freePort, makeTestAssets, serveAssets } from '../support/assets.ts';
+import { agentBin } from '../support/paths.ts';
 
 function kvmUsable(): string | null {
   try {
@@ -52,7 +53,7 @@ describe.skipIf(noKvm !== null)('setup with the Tart provider (fake tart)', () =
         provider,
         paths: t.paths,
         vmName: 'fc-macos-linux',
-        agentBundle: writeStubAgent(t.home),
+        agentBundle: agentBin,
         reporter: silentReporter(),
         configUpdates: { provider: 'tart', vm_name: 'fc-macos-linux' },
         assetsUrl: server.url,

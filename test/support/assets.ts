@@ -14,6 +14,7 @@ import {
   KERNEL_CI_VERSION,
   KERNEL_VERSION,
 } from '../../src/provision/assets.ts';
+import { haltLoopElf } from './kernel.ts';
 
 export type Arch = 'x86_64' | 'aarch64';
 
@@ -60,10 +61,8 @@ export function makeTestAssets(root: string, arch: Arch = hostArch(), delegate?:
   execFileSync('tar', ['-czf', fcPath, '-C', join(stage, 'fc'), rel]);
   writeFileSync(`${fcPath}.sha256.txt`, `${sha256(readFileSync(fcPath))}  ${fcName}\n`);
 
-  const kernelBytes = Buffer.concat([
-    Buffer.from('\x7fELF-test-kernel\n'),
-    createHash('sha512').update(arch).digest(),
-  ]);
+  // A kernel real Firecracker (and so the double) accepts for InstanceStart.
+  const kernelBytes = haltLoopElf();
   const kernel = put(root, `kernel/${KERNEL_CI_VERSION}/${arch}/vmlinux-${KERNEL_VERSION}`, kernelBytes);
 
   // An Alpine-like minirootfs: a tiny tree (busybox-static when the machine has it).
@@ -127,42 +126,6 @@ export async function serveAssets(root: string): Promise<AssetServer> {
         server.close(() => r());
       }),
   };
-}
-
-/**
- * A stand-in fc-agent with the real one's flags and its /health and /agent/version answers, for
- * provisioning tests that exercise setup rather than the agent.
- */
-export const STUB_AGENT = `#!/usr/bin/env node
-import http from 'node:http';
-import fs from 'node:fs';
-const args = process.argv.slice(2);
-const flag = (n) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : undefined; };
-if (args.includes('--version')) { console.log('fc-agent 0.0.0-stub'); process.exit(0); }
-const listen = flag('--listen') ?? '0.0.0.0:8080';
-const cut = listen.lastIndexOf(':');
-const token = fs.readFileSync(flag('--token-file'), 'utf8').trim();
-const send = (res, code, body) => { res.writeHead(code, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
-const server = http.createServer((req, res) => {
-  if (req.url === '/health') return send(res, 200, { status: 'ok', version: '0.0.0-stub' });
-  if (req.headers.authorization !== 'Bearer ' + token) return send(res, 401, { error: { code: 'unauthorized', message: 'bad token' } });
-  if (req.url === '/agent/version') return send(res, 200, { agent: '0.0.0-stub', firecracker: null, firecracker_path: flag('--firecracker'), arch: process.arch, kvm: { usable: true, detail: 'stub' } });
-  if (req.url === '/agent/microvms') return send(res, 200, { microvms: [] });
-  send(res, 404, { error: { code: 'not_found', message: req.url } });
-});
-server.listen(Number(listen.slice(cut + 1)), listen.slice(0, cut), () => {
-  process.stderr.write(JSON.stringify({ msg: 'listening', url: 'http://' + listen }) + '\\n');
-});
-const stop = () => server.close(() => process.exit(0));
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-`;
-
-export function writeStubAgent(dir: string): string {
-  const p = join(dir, 'fc-agent-stub.mjs');
-  writeFileSync(p, STUB_AGENT, { mode: 0o755 });
-  chmodSync(p, 0o755);
-  return p;
 }
 
 /** A free TCP port on 127.0.0.1 (closed again before returning). */
