@@ -2,8 +2,10 @@
 // Firecracker double. Human and JSON output, exit codes, error sentences.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Microvm, StopMicrovmResponse } from '../../src/api/schemas.ts';
+import { AgentClient } from '../../src/client/index.ts';
 import { type StartedAgent, startAgent } from '../support/agent.ts';
-import { type CliEnv, cliEnv } from './harness.ts';
+import { cliBin } from '../support/paths.ts';
+import { type CliEnv, cliEnv, PtySession } from './harness.ts';
 
 let agent: StartedAgent;
 let cli: CliEnv;
@@ -94,6 +96,35 @@ describe('run --background, list, status', () => {
     ]);
     expect(json.body.source).toBe('firecracker');
     expect(typeof json.body.text).toBe('string');
+  });
+});
+
+describe('logs --follow', () => {
+  it('prints the history, then new output, and ends when the microVM exits', async () => {
+    await cli.run(['run', '--background', '--name', 'follow']);
+    const s = new PtySession(
+      [process.execPath, cliBin, 'microvm', 'logs', 'follow', '-f', '--tail', '1'],
+      cli.env,
+    );
+    try {
+      await s.waitFor(/\/ # /);
+      const conn = await new AgentClient({ baseUrl: agent.url, token: agent.token }).attachConsole('follow');
+      conn.write('echo followed-line\r');
+      await s.waitFor(/followed-line\r+\n/);
+      conn.write('poweroff\r');
+      await conn.ended;
+      expect(await s.exited).toBe(0);
+      expect(s.text()).toMatch(/reboot: Restarting system/);
+    } finally {
+      await s.kill();
+    }
+    expect((await cli.run(['microvm', 'rm', 'follow'])).code).toBe(0);
+  });
+
+  it('refuses --json with --follow (exit 2)', async () => {
+    const r = await cli.json<{ error: { code: string } }>(['microvm', 'logs', 'web', '-f']);
+    expect(r.code).toBe(2);
+    expect(r.body.error.code).toBe('usage');
   });
 });
 
