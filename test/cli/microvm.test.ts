@@ -55,6 +55,21 @@ describe('run --background, list, status', () => {
     expect(r.stdout).not.toContain('\x1b[');
   });
 
+  it('colours the state on a terminal, never with NO_COLOR', async () => {
+    const tty = new PtySession([process.execPath, cliBin, 'ls'], cli.env);
+    const plain = new PtySession([process.execPath, cliBin, 'ls'], { ...cli.env, NO_COLOR: '1' });
+    try {
+      expect(await tty.exited).toBe(0);
+      expect(tty.text()).toContain('\x1b[32mrunning\x1b[39m');
+      expect(await plain.exited).toBe(0);
+      expect(plain.text()).toMatch(/web\s/);
+      expect(plain.text()).not.toContain('\x1b[');
+    } finally {
+      await tty.kill();
+      await plain.kill();
+    }
+  });
+
   it('top-level ls and ps are the same list; -q prints names only', async () => {
     const ls = await cli.run(['ls']);
     const ps = await cli.run(['ps']);

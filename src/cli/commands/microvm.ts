@@ -3,7 +3,6 @@
 import type { Command } from 'commander';
 import type { CreateMicrovmRequest, Microvm, StopMicrovmResponse } from '../../api/schemas.ts';
 import type { AgentClient } from '../../client/agent-client.ts';
-import { AgentApiError } from '../../client/errors.ts';
 import { loadConfig } from '../../config/config.ts';
 import { attachTerminal } from '../attach.ts';
 import { action, type CommandContext } from '../context.ts';
@@ -359,9 +358,4 @@ export function registerMicrovm(program: Command): void {
         }),
       );
   }
-}
-
-/** True when the agent said the microVM does not exist. */
-export function isNotFound(err: unknown): boolean {
-  return err instanceof AgentApiError && err.code === 'not_found';
 }
