@@ -52,7 +52,7 @@ function faultHint(fault: string, name: string): string {
     return ` (the microVM is not booted yet: boot it with \`fc-macos actions start ${name}\`)`;
   }
   if (/snapshot not allowed after configuring/i.test(fault)) {
-    return ' (a snapshot loads only into a firecracker that has nothing configured yet)';
+    return ' (a snapshot loads only into a firecracker with nothing configured: `fc-macos microvm create --bare` makes one)';
   }
   return '';
 }

@@ -112,6 +112,7 @@ const FLAG_OF_FIELD: Record<string, string> = {
   boot_args: '--boot-args',
   initrd: '--initrd',
   drives: '--drive',
+  balloon: '--balloon',
 };
 
 /**
@@ -124,5 +125,6 @@ export function validateCreateRequest(req: CreateMicrovmRequest): CreateMicrovmR
   const issue = r.error.issues[0];
   const field = String(issue?.path[0] ?? '');
   const flag = FLAG_OF_FIELD[field] ?? field;
-  throw new UsageError(`${flag}: ${issue?.message ?? 'invalid value'}`);
+  const message = (issue?.message ?? 'invalid value').replace('when configure is false', 'with --bare');
+  throw new UsageError(`${flag}: ${message}`);
 }

@@ -210,7 +210,9 @@ describe('actions and snapshots', () => {
     expect((await cli.run(['actions', 'resume', 'cfg'])).stdout).toBe('resumed cfg\n');
     const load = await cli.run(['snapshots', 'load', 'cfg', '--snapshot-path', snap, '--mem-path', mem]);
     expect(load.code).toBe(1);
-    expect(load.stderr).toMatch(/microVM cfg is running: a snapshot loads only into a fresh microVM/);
+    expect(load.stderr).toMatch(
+      /microVM cfg is running: a snapshot loads only into a fresh microVM with nothing configured/,
+    );
     const badType = await cli.run([
       'snapshots',
       'create',
@@ -224,6 +226,44 @@ describe('actions and snapshots', () => {
     ]);
     expect(badType.code).toBe(2);
     expect(badType.stderr).toMatch(/--type.*must be Full or Diff/);
+  });
+
+  it('loads a snapshot into a bare microVM (create --bare), paused or resumed', async () => {
+    const snap = join(agent.root, 'cfg.snap');
+    const mem = join(agent.root, 'cfg.mem');
+    const mixed = await cli.run(['microvm', 'create', '--bare', '--kernel', agent.kernel]);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toBe('fc-macos: --kernel: cannot be given with --bare\n');
+    const bare = await cli.run(['microvm', 'create', '--bare', '--name', 'restored']);
+    expect(bare.code).toBe(0);
+    expect(bare.stdout).toMatch(/^created bare microVM restored \([0-9a-f]{8}\): nothing configured/);
+    const r = await cli.run([
+      'snapshots',
+      'load',
+      'restored',
+      '--snapshot-path',
+      snap,
+      '--mem-path',
+      mem,
+      '--resume',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`restored: snapshot ${snap} loaded and resumed\n`);
+    expect((await cli.json<Microvm>(['microvm', 'status', 'restored'])).body.state).toBe('running');
+    // A configured (not bare) microVM: Firecracker refuses, and the hint names --bare.
+    await cli.run(['microvm', 'create', '--name', 'configured']);
+    const refused = await cli.run([
+      'snapshots',
+      'load',
+      'configured',
+      '--snapshot-path',
+      snap,
+      '--mem-path',
+      mem,
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/`fc-macos microvm create --bare` makes one\)\n$/);
+    await cli.run(['microvm', 'rm', '--force', 'restored', 'configured']);
   });
 
   it('flush-metrics before boot fails with the hint to boot first', async () => {

@@ -459,7 +459,7 @@ function registerSnapshots(program: Command): void {
         if (vm.state !== 'created') {
           throw new CliError(
             'invalid_state',
-            `microVM ${vm.name} is ${vm.state}: a snapshot loads only into a fresh microVM that was never booted (\`fc-macos microvm create\` makes one)`,
+            `microVM ${vm.name} is ${vm.state}: a snapshot loads only into a fresh microVM with nothing configured (\`fc-macos microvm create --bare\` makes one)`,
           );
         }
         return write(

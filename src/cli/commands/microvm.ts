@@ -34,6 +34,8 @@ interface CreateFlags {
   readOnlyRootfs?: boolean;
   smt?: boolean;
   trackDirtyPages?: boolean;
+  /** microvm create only: a bare firecracker, nothing configured (for snapshots load). */
+  bare?: boolean;
 }
 
 function addCreateFlags(cmd: Command): Command {
@@ -64,8 +66,8 @@ function addCreateFlags(cmd: Command): Command {
 }
 
 async function createRequest(flags: CreateFlags, start: boolean): Promise<CreateMicrovmRequest> {
-  // config.yaml's defaults apply only to what the flags leave open.
-  const needDefaults = flags.vcpus === undefined || flags.memory === undefined;
+  // config.yaml's defaults apply only to what the flags leave open (and not to a bare firecracker).
+  const needDefaults = !flags.bare && (flags.vcpus === undefined || flags.memory === undefined);
   const config = needDefaults ? await loadConfig() : null;
   const req: CreateMicrovmRequest = {
     name: flags.name,
@@ -80,6 +82,7 @@ async function createRequest(flags: CreateFlags, start: boolean): Promise<Create
     smt: flags.smt,
     track_dirty_pages: flags.trackDirtyPages,
     start,
+    configure: flags.bare ? false : undefined,
   };
   for (const k of Object.keys(req) as Array<keyof CreateMicrovmRequest>)
     if (req[k] === undefined) delete req[k];
@@ -175,13 +178,16 @@ export function registerMicrovm(program: Command): void {
   addCreateFlags(
     microvm
       .command('create')
-      .description('create a microVM without booting it (state created: configure it, then `actions start`)'),
+      .description('create a microVM without booting it (state created: configure it, then `actions start`)')
+      .option('--bare', 'configure nothing (no kernel, rootfs, machine config): for `snapshots load`'),
   ).action(
     action<CreateFlags>(async (ctx) => {
       const vm = await (await ctx.client()).createMicrovm(await createRequest(ctx.opts, false));
       ctx.out.data(vm);
       ctx.out.line(
-        `created microVM ${vm.name} (${shortId(vm.id)}), not booted: configure it (e.g. \`fc-macos boot set ${vm.name} --kernel …\`), then \`fc-macos actions start ${vm.name}\``,
+        ctx.opts.bare
+          ? `created bare microVM ${vm.name} (${shortId(vm.id)}): nothing configured, ready for \`fc-macos snapshots load ${vm.name} …\``
+          : `created microVM ${vm.name} (${shortId(vm.id)}), not booted: configure it (e.g. \`fc-macos boot set ${vm.name} --kernel …\`), then \`fc-macos actions start ${vm.name}\``,
       );
       return 0;
     }),
