@@ -720,6 +720,9 @@ export class MicrovmManager {
     if (pending) return pending;
     const p = (async () => {
       if (entry.alive) {
+        // Attached clients learn it was deleted (4001), not just that it exited (4000): close
+        // their session before the kill records the exit.
+        await entry.session?.close(CLOSE_MICROVM_DELETED, 'microVM deleted').catch(() => undefined);
         entry.intent = 'kill';
         await this.hardKill(entry);
       }

@@ -336,7 +336,7 @@ const cases: Case[] = [
     path: '/agent/microvms/target/logs?source=kernel',
     status: 400,
     code: 'validation_failed',
-    message: /source: must be console or firecracker/,
+    message: /source: must be one of console, firecracker, metrics/,
   },
   {
     name: 'console without upgrade',

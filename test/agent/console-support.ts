@@ -143,7 +143,7 @@ export async function startServer(
       ...(tail === null ? {} : { tail: Number(tail) }),
       follow: url.searchParams.get('follow') === '1',
       source: url.searchParams.get('source') === 'firecracker' ? 'firecracker' : 'console',
-      firecrackerLogPath: opts.firecrackerLog ?? '/nonexistent',
+      filePath: opts.firecrackerLog ?? '/nonexistent',
       isAlive: () => state.alive,
     });
   });

@@ -1,5 +1,6 @@
-// GET .../logs: the console history (or firecracker.log) as plain text, optionally followed.
-// The route has parsed the query (tail, follow, source) and authenticated the request.
+// GET .../logs: the console history, firecracker.log or the metrics file as plain text,
+// optionally followed. The route has parsed the query (tail, follow, source) and authenticated the
+// request.
 
 import { open } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -8,12 +9,17 @@ import { FileFollower } from './follow.ts';
 import { tailLines } from './history.ts';
 import type { ConsoleSession } from './session.ts';
 
+export const LOG_SOURCES = ['console', 'firecracker', 'metrics'] as const;
+export type LogSource = (typeof LOG_SOURCES)[number];
+
 export interface ServeLogsOptions {
-  /** Last N lines; absent: the whole console history (or the whole firecracker.log). */
+  /** Last N lines; absent: the whole console history (or the whole file). */
   tail?: number;
   follow: boolean;
-  source: 'console' | 'firecracker';
-  firecrackerLogPath: string;
+  /** console: the session's history; firecracker or metrics: the file at `filePath`. */
+  source: LogSource;
+  /** firecracker.log for `firecracker`, the metrics file (one JSON line a flush) for `metrics`. */
+  filePath: string;
   /** false once the microVM's firecracker has exited: a follow then ends. */
   isAlive: () => boolean;
 }
@@ -22,8 +28,8 @@ export interface ServeLogsOptions {
 const ALIVE_CHECK_MS = 250;
 /** A follower that queues more than this unread is cut off rather than buffered without bound. */
 const MAX_PENDING_BYTES = 8 * 1024 * 1024;
-/** Without tail, firecracker.log is sent from at most this far before its end. */
-const MAX_FIRECRACKER_LOG_BYTES = 8 * 1024 * 1024;
+/** Without tail, a file is sent from at most this far before its end. */
+const MAX_FILE_BYTES = 8 * 1024 * 1024;
 
 export function serveLogs(
   req: IncomingMessage,
@@ -36,8 +42,9 @@ export function serveLogs(
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
   });
-  const run =
-    opts.source === 'console' ? serveConsole(req, res, session, opts) : serveFirecracker(req, res, opts);
+  // A follow may wait long for its first byte: the client learns at once that it is connected.
+  if (opts.follow) res.flushHeaders();
+  const run = opts.source === 'console' ? serveConsole(req, res, session, opts) : serveFile(req, res, opts);
   run.catch((err: unknown) => {
     // Headers are out; the best left is to say it in the body and end.
     if (!res.writableEnded) res.end(`\n[fc-agent: log unreadable: ${errnoCode(err) ?? String(err)}]\n`);
@@ -67,18 +74,14 @@ async function serveConsole(
   stop.push(first);
 }
 
-async function serveFirecracker(
-  req: IncomingMessage,
-  res: ServerResponse,
-  opts: ServeLogsOptions,
-): Promise<void> {
+async function serveFile(req: IncomingMessage, res: ServerResponse, opts: ServeLogsOptions): Promise<void> {
   let size: number;
   let first: Buffer;
   try {
-    ({ size, first } = await readTail(opts.firecrackerLogPath, opts.tail));
+    ({ size, first } = await readTail(opts.filePath, opts.tail));
   } catch (err) {
     if (errnoCode(err) !== 'ENOENT') throw err;
-    // Firecracker has not logged anything yet (or logs elsewhere): empty, and maybe follow.
+    // Nothing written yet: empty, and maybe follow.
     size = 0;
     first = Buffer.alloc(0);
   }
@@ -93,7 +96,7 @@ async function serveFirecracker(
     void follower?.close();
   });
   try {
-    follower = await FileFollower.open(opts.firecrackerLogPath, {
+    follower = await FileFollower.open(opts.filePath, {
       from: size,
       onData: (chunk) => stop.push(chunk),
     });
@@ -163,16 +166,16 @@ async function readTail(path: string, tail: number | undefined): Promise<{ size:
     const { size } = await handle.stat();
     if (tail !== undefined && tail <= 0) return { size, first: Buffer.alloc(0) };
     // Read backwards in growing windows until enough lines are in, or the cap is reached.
-    let window = tail === undefined ? MAX_FIRECRACKER_LOG_BYTES : 64 * 1024;
+    let window = tail === undefined ? MAX_FILE_BYTES : 64 * 1024;
     for (;;) {
-      const start = Math.max(0, size - Math.min(window, MAX_FIRECRACKER_LOG_BYTES));
+      const start = Math.max(0, size - Math.min(window, MAX_FILE_BYTES));
       const buf = Buffer.alloc(size - start);
       const { bytesRead } = await handle.read(buf, 0, buf.length, start);
       const data = buf.subarray(0, bytesRead);
       if (tail === undefined) return { size: start + bytesRead, first: data };
       const lines = tailLines(data, tail);
       const complete = lines.length < data.length || start === 0;
-      if (complete || window >= MAX_FIRECRACKER_LOG_BYTES) return { size: start + bytesRead, first: lines };
+      if (complete || window >= MAX_FILE_BYTES) return { size: start + bytesRead, first: lines };
       window *= 4;
     }
   } finally {

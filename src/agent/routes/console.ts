@@ -3,7 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { handleConsoleUpgrade } from '../console/attach.ts';
-import { serveLogs } from '../console/logs.ts';
+import { LOG_SOURCES, serveLogs } from '../console/logs.ts';
 import type { ConsoleSession } from '../console/session.ts';
 import { ApiError, badRequest, invalidState } from '../errors.ts';
 import type { Router } from '../http/router.ts';
@@ -62,9 +62,10 @@ export function consoleRoutes(router: Router, deps: RouteDeps): void {
       }
       follow = followRaw === '1' || followRaw === 'true';
     }
-    const source = q.get('source') ?? 'console';
-    if (source !== 'console' && source !== 'firecracker') {
-      throw new ApiError(400, 'validation_failed', 'source: must be console or firecracker', {
+    const sourceRaw = q.get('source') ?? 'console';
+    const source = LOG_SOURCES.find((s) => s === sourceRaw);
+    if (source === undefined) {
+      throw new ApiError(400, 'validation_failed', `source: must be one of ${LOG_SOURCES.join(', ')}`, {
         field: 'source',
       });
     }
@@ -73,7 +74,7 @@ export function consoleRoutes(router: Router, deps: RouteDeps): void {
       ...(tail === undefined ? {} : { tail }),
       follow,
       source,
-      firecrackerLogPath: entry.paths.firecrackerLog,
+      filePath: source === 'metrics' ? entry.paths.metrics : entry.paths.firecrackerLog,
       isAlive: () => entry.alive && !entry.removed && !manager.isShuttingDown,
     });
   });
