@@ -8,6 +8,8 @@
 export const CLOSE_MICROVM_EXITED = 4000;
 /** The microVM was deleted while attached. */
 export const CLOSE_MICROVM_DELETED = 4001;
+/** The agent dropped a client that did not read its output fast enough. */
+export const CLOSE_CLIENT_TOO_SLOW = 4002;
 /** The agent is shutting down. */
 export const CLOSE_AGENT_SHUTDOWN = 1001;
 

@@ -162,6 +162,10 @@ export const stopMicrovmResponse = z.object({
 });
 export type StopMicrovmResponse = z.infer<typeof stopMicrovmResponse>;
 
+/** `GET .../logs?source=`: the serial console, firecracker's own log, or its metrics file. */
+export const logSource = z.enum(['console', 'firecracker', 'metrics']);
+export type LogSource = z.infer<typeof logSource>;
+
 export const healthResponse = z.object({ status: z.literal('ok'), version: z.string() });
 export type HealthResponse = z.infer<typeof healthResponse>;
 

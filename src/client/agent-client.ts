@@ -5,6 +5,7 @@ import {
   type CreateMicrovmRequest,
   type HealthResponse,
   healthResponse,
+  type LogSource,
   type Microvm,
   type MicrovmList,
   microvm,
@@ -32,8 +33,6 @@ export interface AgentClientOptions {
   /** Appended to a 401 message: how to get the right token. */
   authHint?: string;
 }
-
-export type LogSource = 'console' | 'firecracker' | 'metrics';
 
 export interface LogsOptions {
   /** Only the last N lines. */

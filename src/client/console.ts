@@ -2,7 +2,12 @@
 // listens (the history frame can come with the upgrade itself) is kept and handed to the first
 // listener, so attaching never loses the start of the console.
 import WebSocket from 'ws';
-import { CLOSE_AGENT_SHUTDOWN, CLOSE_MICROVM_DELETED, CLOSE_MICROVM_EXITED } from '../api/console.ts';
+import {
+  CLOSE_AGENT_SHUTDOWN,
+  CLOSE_CLIENT_TOO_SLOW,
+  CLOSE_MICROVM_DELETED,
+  CLOSE_MICROVM_EXITED,
+} from '../api/console.ts';
 import { errorResponse } from '../api/schemas.ts';
 import {
   AgentApiError,
@@ -11,9 +16,6 @@ import {
   type AgentUnreachableError,
   describeNetworkError,
 } from './errors.ts';
-
-/** The agent dropped a client that read too slowly (docs/console-protocol.md). */
-export const CLOSE_CLIENT_TOO_SLOW = 4002;
 
 export type ConsoleEndKind =
   /** This side closed (a detach). */

@@ -4,8 +4,7 @@ export {
   AgentClient,
   type AgentClientOptions,
   type FirecrackerResponse,
-  type LogSource,
   type LogsOptions,
 } from './agent-client.ts';
-export { CLOSE_CLIENT_TOO_SLOW, ConsoleConnection, type ConsoleEnd, type ConsoleEndKind } from './console.ts';
+export { ConsoleConnection, type ConsoleEnd, type ConsoleEndKind } from './console.ts';
 export * from './errors.ts';

@@ -1,9 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CLOSE_CLIENT_TOO_SLOW } from '../../src/agent/console/attach.ts';
 import { ConsoleSession } from '../../src/agent/console/session.ts';
-import { CLOSE_MICROVM_DELETED, CLOSE_MICROVM_EXITED } from '../../src/api/console.ts';
+import { CLOSE_CLIENT_TOO_SLOW, CLOSE_MICROVM_DELETED, CLOSE_MICROVM_EXITED } from '../../src/api/console.ts';
 import {
   type Client,
   type ConsoleRig,

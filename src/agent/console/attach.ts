@@ -4,13 +4,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { CLOSE_CLIENT_TOO_SLOW } from '../../api/console.ts';
 import type { ConsoleSession } from './session.ts';
-
-/**
- * Close code for a client that did not read its output fast enough. Not yet in src/api/console.ts
- * (the lead owns it); the value is part of the documented protocol.
- */
-export const CLOSE_CLIENT_TOO_SLOW = 4002;
 
 export interface AttachOptions {
   /** Output queued to one client beyond which it is dropped. */

@@ -4,13 +4,11 @@
 
 import { open } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { LogSource } from '../../api/schemas.ts';
 import { errnoCode } from './errors.ts';
 import { FileFollower } from './follow.ts';
 import { tailLines } from './history.ts';
 import type { ConsoleSession } from './session.ts';
-
-export const LOG_SOURCES = ['console', 'firecracker', 'metrics'] as const;
-export type LogSource = (typeof LOG_SOURCES)[number];
 
 export interface ServeLogsOptions {
   /** Last N lines; absent: the whole console history (or the whole file). */

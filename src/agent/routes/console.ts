@@ -2,8 +2,9 @@
 // and GET .../logs. The console engineer's modules do the streaming; this finds the microVM.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { logSource } from '../../api/schemas.ts';
 import { handleConsoleUpgrade } from '../console/attach.ts';
-import { LOG_SOURCES, serveLogs } from '../console/logs.ts';
+import { serveLogs } from '../console/logs.ts';
 import type { ConsoleSession } from '../console/session.ts';
 import { ApiError, badRequest, invalidState } from '../errors.ts';
 import type { Router } from '../http/router.ts';
@@ -63,9 +64,9 @@ export function consoleRoutes(router: Router, deps: RouteDeps): void {
       follow = followRaw === '1' || followRaw === 'true';
     }
     const sourceRaw = q.get('source') ?? 'console';
-    const source = LOG_SOURCES.find((s) => s === sourceRaw);
-    if (source === undefined) {
-      throw new ApiError(400, 'validation_failed', `source: must be one of ${LOG_SOURCES.join(', ')}`, {
+    const parsed = logSource.safeParse(sourceRaw);
+    if (!parsed.success) {
+      throw new ApiError(400, 'validation_failed', `source: must be one of ${logSource.options.join(', ')}`, {
         field: 'source',
       });
     }
@@ -73,8 +74,8 @@ export function consoleRoutes(router: Router, deps: RouteDeps): void {
     serveLogs(ctx.req, ctx.res, sessionOf(entry), {
       ...(tail === undefined ? {} : { tail }),
       follow,
-      source,
-      filePath: source === 'metrics' ? entry.paths.metrics : entry.paths.firecrackerLog,
+      source: parsed.data,
+      filePath: parsed.data === 'metrics' ? entry.paths.metrics : entry.paths.firecrackerLog,
       isAlive: () => entry.alive && !entry.removed && !manager.isShuttingDown,
     });
   });
