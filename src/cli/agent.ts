@@ -42,7 +42,12 @@ export function parseAgentUrl(value: string, from: string): string {
  */
 async function agentUrlFromProvider(): Promise<{ url: string; hint: string }> {
   const { provider } = await cliTarget();
-  const hint = provider.name === 'tart' ? 'run `fc-macos vm start`' : 'run `fc-macos setup`';
+  // Tart: the VM (and with it the agent) is usually just stopped. Local: the agent daemon stopped,
+  // unless this host was never set up.
+  const hint =
+    provider.name === 'tart'
+      ? 'run `fc-macos vm start`'
+      : 'run `fc-macos vm start` to start it (or `fc-macos setup` if this host was never set up)';
   return { url: await provider.agentUrl(), hint };
 }
 

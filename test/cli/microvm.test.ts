@@ -317,7 +317,7 @@ describe('agent down', () => {
       const viaProvider = await local.run(['ls']);
       expect(viaProvider.code).toBe(1);
       expect(viaProvider.stderr).toBe(
-        `fc-macos: the agent at http://127.0.0.1:${new URL(url).port} is not answering (connection refused): run \`fc-macos setup\`\n`,
+        `fc-macos: the agent at http://127.0.0.1:${new URL(url).port} is not answering (connection refused): run \`fc-macos vm start\` to start it (or \`fc-macos setup\` if this host was never set up)\n`,
       );
       const v = await local.json<{ cli: string; agent: null; error: { code: string } }>(['version'], {
         env: { FC_MACOS_AGENT_URL: url },
