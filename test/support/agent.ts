@@ -29,6 +29,8 @@ export interface StartAgentOptions {
   insecure?: boolean;
   /** Milliseconds to wait for the "listening" line. Default 20 000. */
   startTimeoutMs?: number;
+  /** The node binary that runs the agent bundle; default this test's own node. */
+  node?: string;
 }
 
 export interface AgentFetchInit extends RequestInit {
@@ -147,7 +149,7 @@ export async function startAgent(opts: StartAgentOptions = {}): Promise<StartedA
   let url = '';
 
   const launch = async (extra: string[]): Promise<void> => {
-    const proc = spawn(process.execPath, [...baseArgs, ...(opts.extraArgs ?? []), ...extra], {
+    const proc = spawn(opts.node ?? process.execPath, [...baseArgs, ...(opts.extraArgs ?? []), ...extra], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, ...opts.env },
     });
