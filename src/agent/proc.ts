@@ -5,6 +5,9 @@ import { readFile } from 'node:fs/promises';
 export interface ProcStat {
   /** R, S, D, Z, T, … */
   state: string;
+  /** CPU time in user and kernel mode so far, in clock ticks (fields 14 and 15). */
+  utime: number;
+  stime: number;
   starttime: number;
 }
 
@@ -26,11 +29,14 @@ export function parseProcStat(text: string): ProcStat | null {
     .slice(close + 2)
     .trim()
     .split(/\s+/);
-  // fields[0] is field 3 (state); field 22 (starttime) is fields[19].
+  // fields[0] is field 3 (state): utime (14) is fields[11], stime (15) fields[12], starttime (22)
+  // fields[19].
   const state = fields[0];
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
   const starttime = Number(fields[19]);
-  if (state === undefined || !Number.isFinite(starttime)) return null;
-  return { state, starttime };
+  if (state === undefined || ![utime, stime, starttime].every(Number.isFinite)) return null;
+  return { state, utime, stime, starttime };
 }
 
 /** True while the process with this pid and start time exists and is not a zombie. */

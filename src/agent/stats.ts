@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Microvm, MicrovmStats, StatsResponse } from '../api/schemas.ts';
+import { readProcStat } from './proc.ts';
 
 /** Shortest window a CPU figure is measured over. */
 export const DEFAULT_STATS_INTERVAL_MS = 200;
@@ -145,23 +146,10 @@ function uptimeSeconds(m: Microvm): number | null {
 
 /** utime+stime and start time from /proc/<pid>/stat; null when the process is gone. */
 export async function readCpuSample(pid: number): Promise<CpuSample | null> {
-  let text: string;
-  try {
-    text = await readFile(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  const atMs = Date.now();
-  // The command name (field 2) is in parentheses and may hold spaces or ")": split after the last.
-  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  // rest[0] is field 3 (state): utime is field 14, stime 15, starttime 22.
-  const utime = Number(rest[11]);
-  const stime = Number(rest[12]);
-  const starttime = Number(rest[19]);
-  if (![utime, stime, starttime].every(Number.isFinite)) return null;
+  const st = await readProcStat(pid);
   // A zombie has exited: it uses no CPU and its figures are final.
-  if (rest[0] === 'Z') return null;
-  return { ticks: utime + stime, starttime, atMs };
+  if (st === null || st.state === 'Z') return null;
+  return { ticks: st.utime + st.stime, starttime: st.starttime, atMs: Date.now() };
 }
 
 export async function readRssBytes(pid: number): Promise<number> {
