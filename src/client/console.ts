@@ -8,14 +8,7 @@ import {
   CLOSE_MICROVM_DELETED,
   CLOSE_MICROVM_EXITED,
 } from '../api/console.ts';
-import { errorResponse } from '../api/schemas.ts';
-import {
-  AgentApiError,
-  AgentAuthError,
-  AgentProtocolError,
-  type AgentUnreachableError,
-  describeNetworkError,
-} from './errors.ts';
+import { type AgentUnreachableError, describeNetworkError, errorFromAnswer } from './errors.ts';
 
 export type ConsoleEndKind =
   /** This side closed (a detach). */
@@ -187,29 +180,13 @@ export function openConsole(opts: OpenConsoleOptions): Promise<ConsoleConnection
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', () => undefined);
       res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          parsed = undefined;
-        }
-        const body = errorResponse.safeParse(parsed);
-        const status = res.statusCode ?? 0;
-        if (status === 401) {
-          fail(
-            new AgentAuthError(
-              opts.baseUrl,
-              body.success ? body.data.error.message : 'HTTP 401 on the console',
-              opts.authHint,
-            ),
-          );
-        } else if (body.success) {
-          const e = body.data.error;
-          fail(new AgentApiError(status, e.code, e.message, e.details));
-        } else {
-          fail(new AgentProtocolError(opts.baseUrl, `HTTP ${status} to the console WebSocket upgrade`));
-        }
+        fail(
+          errorFromAnswer(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), {
+            baseUrl: opts.baseUrl,
+            what: 'the console WebSocket upgrade',
+            authHint: opts.authHint,
+          }),
+        );
       });
     });
     ws.once('error', (err) => {

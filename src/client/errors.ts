@@ -1,6 +1,7 @@
 // Typed failures of the SDK. Each says which layer failed: the agent answered with an error
 // (AgentApiError), refused the token (AgentAuthError), did not answer at all
 // (AgentUnreachableError), or answered something this SDK does not understand (AgentProtocolError).
+import { errorResponse } from '../api/schemas.ts';
 
 export type AgentClientErrorCode =
   | 'agent_unreachable'
@@ -108,4 +109,45 @@ export function describeNetworkError(err: unknown): string {
   }
   // fetch's own TypeError says only "fetch failed"; the innermost cause says why.
   return deepest instanceof Error ? deepest.message : String(deepest);
+}
+
+/**
+ * The typed error for a failed answer from the agent, from its status and body text: 401 →
+ * AgentAuthError, an fc-agent error body → AgentApiError, anything else → AgentProtocolError.
+ * `what` names the request for the last two cases, e.g. "GET /agent/microvms".
+ */
+export function errorFromAnswer(
+  status: number,
+  text: string,
+  ctx: { baseUrl: string; what: string; authHint?: string },
+): AgentClientError {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  const body = errorResponse.safeParse(parsed);
+  if (status === 401) {
+    return new AgentAuthError(
+      ctx.baseUrl,
+      body.success ? body.data.error.message : `HTTP 401 on ${ctx.what}`,
+      ctx.authHint,
+    );
+  }
+  if (body.success) {
+    const e = body.data.error;
+    return new AgentApiError(status, e.code, e.message, e.details);
+  }
+  return new AgentProtocolError(
+    ctx.baseUrl,
+    `HTTP ${status} to ${ctx.what} without an fc-agent error body (${snippet(text)})`,
+  );
+}
+
+/** A body as one short line, for error messages. */
+export function snippet(text: string): string {
+  const t = text.trim().replace(/\s+/g, ' ');
+  if (t === '') return 'empty body';
+  return t.length > 120 ? `${t.slice(0, 120)}…` : t;
 }

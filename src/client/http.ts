@@ -1,12 +1,11 @@
 // One place that sends a request to the agent and turns every failure into a typed error.
 import type { z } from 'zod';
-import { errorResponse } from '../api/schemas.ts';
 import {
-  AgentApiError,
-  AgentAuthError,
   AgentProtocolError,
   AgentUnreachableError,
   describeNetworkError,
+  errorFromAnswer,
+  snippet,
 } from './errors.ts';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -92,28 +91,11 @@ export class AgentHttp {
   /** Reads the body of a failed response and throws the matching typed error. */
   async fail(method: string, path: string, res: Response): Promise<never> {
     const text = await readText(res, this);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    const body = errorResponse.safeParse(parsed);
-    if (res.status === 401) {
-      throw new AgentAuthError(
-        this.baseUrl,
-        body.success ? body.data.error.message : `HTTP 401 on ${method} ${path}`,
-        this.opts.authHint,
-      );
-    }
-    if (body.success) {
-      const e = body.data.error;
-      throw new AgentApiError(res.status, e.code, e.message, e.details);
-    }
-    throw new AgentProtocolError(
-      this.baseUrl,
-      `HTTP ${res.status} to ${method} ${path} without an fc-agent error body (${snippet(text)})`,
-    );
+    throw errorFromAnswer(res.status, text, {
+      baseUrl: this.baseUrl,
+      what: `${method} ${path}`,
+      authHint: this.opts.authHint,
+    });
   }
 
   /** A JSON request whose 2xx body is parsed with `schema`. */
@@ -154,10 +136,4 @@ async function readText(res: Response, http: AgentHttp): Promise<string> {
   } catch (err) {
     throw http.unreachable(`the connection broke while reading the answer: ${describeNetworkError(err)}`);
   }
-}
-
-function snippet(text: string): string {
-  const t = text.trim().replace(/\s+/g, ' ');
-  if (t === '') return 'empty body';
-  return t.length > 120 ? `${t.slice(0, 120)}…` : t;
 }
