@@ -11,7 +11,7 @@ import {
   microvmName,
   stopMicrovmRequest,
 } from '../api/schemas.ts';
-import { cpuTemplate } from '../firecracker/schemas.ts';
+import { cpuTemplate } from '../client/firecracker-schemas.ts';
 import { UsageError } from './errors.ts';
 
 const shape = createMicrovmRequest.shape;

@@ -12,7 +12,7 @@ import {
   fullVmConfiguration,
   instanceInfo,
   machineConfigurationResponse,
-} from '../../firecracker/schemas.ts';
+} from '../../client/firecracker-schemas.ts';
 import { action, type CommandContext } from '../context.ts';
 import { CliError, FirecrackerFaultError, UsageError } from '../errors.ts';
 import {
