@@ -35,7 +35,12 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable output on stdout (shapes: docs/cli-json.md)')
     .option('--agent-url <url>', 'fc-agent base URL (env FC_MACOS_AGENT_URL)')
     .exitOverride()
-    .showHelpAfterError(false);
+    .showHelpAfterError(false)
+    // Commander's usage errors read like ours ("fc-macos: …"); set before the commands are added
+    // so every subcommand inherits it.
+    .configureOutput({
+      outputError: (text, write) => write(text.replace(/^error: /, 'fc-macos: ')),
+    });
   for (const register of commandModules) register(program);
   return program;
 }

@@ -252,6 +252,8 @@ describe('errors', () => {
       const r = await cli.run(args);
       expect({ args, code: r.code }).toEqual({ args, code: 2 });
       expect(r.stderr).toMatch(msg);
+      // One sentence, worded like every other CLI error (commander's included).
+      expect(r.stderr).toMatch(/^fc-macos: [^\n]+\n$/);
       expect(r.stdout).toBe('');
     }
     const j = await cli.json<{ error: { code: string; message: string } }>([
