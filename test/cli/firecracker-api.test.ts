@@ -104,6 +104,9 @@ describe('configure, then start', () => {
   it('reads machine info, version and config', async () => {
     const info = await cli.json<{ instance_info: { state: string } }>(['machine', 'info', 'cfg']);
     expect(info.body.instance_info.state).toBe('Running');
+    const human = await cli.run(['machine', 'info', 'cfg']);
+    expect(human.stdout).toMatch(/^State:\s+Running$/m);
+    expect(human.stdout).toMatch(/^VMM:\s+Firecracker \d+\.\d+\.\d+$/m);
     const version = await cli.run(['machine', 'version', '--name', 'cfg']);
     expect(version.stdout).toMatch(/^Firecracker \d+\.\d+\.\d+\n$/);
     const cfg = await cli.run(['machine', 'config', 'cfg']);

@@ -9,6 +9,7 @@ import {
   balloonResponse,
   balloonStats,
   type FullVmConfiguration,
+  firecrackerVersion,
   fullVmConfiguration,
   instanceInfo,
   machineConfigurationResponse,
@@ -355,17 +356,21 @@ function registerMachine(program: Command): void {
       const name = target(ctx);
       const info = instanceInfo.parse(await fc(await ctx.client(), name, 'GET', '/'));
       ctx.out.data({ microvm: name, instance_info: info });
-      ctx.out.line(pretty(info));
+      ctx.out.line(
+        keyValues([
+          ['ID', info.id],
+          ['State', info.state],
+          ['VMM', `${info.app_name} ${info.vmm_version}`],
+        ]),
+      );
       return 0;
     }),
   );
   vmCommand(machine, 'version', "the microVM's Firecracker version (GET /version)").action(
     action<TargetFlags>(async (ctx) => {
       const name = target(ctx);
-      const body = (await fc(await ctx.client(), name, 'GET', '/version')) as {
-        firecracker_version?: unknown;
-      };
-      const version = typeof body?.firecracker_version === 'string' ? body.firecracker_version : null;
+      const body = firecrackerVersion.safeParse(await fc(await ctx.client(), name, 'GET', '/version'));
+      const version = body.success ? body.data.firecracker_version : null;
       ctx.out.data({ microvm: name, firecracker_version: version });
       ctx.out.line(`Firecracker ${version ?? 'unknown'}`);
       return 0;
