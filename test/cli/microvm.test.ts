@@ -204,6 +204,26 @@ describe('pause, resume, stop, rm', () => {
     expect((await cli.run(['microvm', 'list', '-q'])).stdout).toBe('idle\n');
   });
 
+  it('kill ends microVMs at once; an unknown one is named in the error', async () => {
+    await cli.run(['run', '--background', '--name', 'k1']);
+    const human = await cli.run(['microvm', 'kill', 'k1']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toBe('killed k1 (killed, SIGKILL)\n');
+    await cli.run(['run', '--background', '--name', 'k2']);
+    const r = await cli.json<{ killed: Microvm[]; errors: Array<{ name: string; code: string }> }>([
+      'microvm',
+      'kill',
+      'k2',
+      'nope',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.body.killed).toMatchObject([
+      { name: 'k2', state: 'exited', exit: { reason: 'killed', signal: 'SIGKILL' } },
+    ]);
+    expect(r.body.errors).toMatchObject([{ name: 'nope', code: 'not_found' }]);
+    expect((await cli.run(['microvm', 'rm', 'k1', 'k2'])).code).toBe(0);
+  });
+
   it('rm --force removes a running microVM', async () => {
     await cli.run(['run', '--background', '--name', 'doomed']);
     const r = await cli.run(['microvm', 'rm', '--force', 'doomed', 'idle']);

@@ -20,7 +20,15 @@ import {
   validateCreateRequest,
 } from '../flags.ts';
 import { shortId } from '../format.ts';
-import { countByState, isAlive, listTable, sortMicrovms, statusPage, summaryLine } from '../microvm-view.ts';
+import {
+  countByState,
+  describeExit,
+  isAlive,
+  listTable,
+  sortMicrovms,
+  statusPage,
+  summaryLine,
+} from '../microvm-view.ts';
 
 interface CreateFlags {
   name?: string;
@@ -308,6 +316,32 @@ export function registerMicrovm(program: Command): void {
             errors,
           });
         }
+        return errors.length > 0 ? 1 : 0;
+      }),
+    );
+
+  microvm
+    .command('kill')
+    .description('kill microVMs at once (SIGKILL to firecracker; no graceful attempt)')
+    .argument('<names...>', 'microVM names or ids')
+    .action(
+      action(async (ctx) => {
+        const names = ctx.args[0] as string[];
+        const client = await ctx.client();
+        const results = await Promise.allSettled(names.map((n) => client.kill(n)));
+        const killed: Microvm[] = [];
+        const errors: Array<{ name: string; code: string; message: string }> = [];
+        results.forEach((r, i) => {
+          if (r.status === 'fulfilled') {
+            killed.push(r.value);
+            ctx.out.line(`killed ${r.value.name} (${describeExit(r.value)})`);
+          } else {
+            const d = describeError(r.reason);
+            errors.push({ name: names[i] ?? '', code: d.code, message: d.message });
+            ctx.out.note(`fc-macos: ${d.message}`);
+          }
+        });
+        ctx.out.data({ killed, errors });
         return errors.length > 0 ? 1 : 0;
       }),
     );
