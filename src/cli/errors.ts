@@ -38,13 +38,22 @@ export class FirecrackerFaultError extends CliError {
   ) {
     super(
       'firecracker_error',
-      `Firecracker refused ${method} ${path} on microVM ${microvm}: ${faultMessage.replace(/\.$/, '')}${faultHint(faultMessage, microvm)}`,
+      `Firecracker refused ${method} ${path} on microVM ${microvm}: ${faultMessage.replace(/\.$/, '')}${faultHint(faultMessage, microvm, path)}`,
     );
     this.name = 'FirecrackerFaultError';
   }
 }
 
-function faultHint(fault: string, name: string): string {
+function faultHint(fault: string, name: string, path: string): string {
+  // Firecracker's balloon faults name the device error, not what the user can do about it.
+  if (path.startsWith('/balloon')) {
+    if (/device not found|no balloon device/i.test(fault)) {
+      return ` (microVM ${name} has no balloon: add one before boot with \`fc-macos balloon set ${name} --amount MiB\`)`;
+    }
+    if (/stats are disabled|cannot be enabled\/disabled after activation/i.test(fault)) {
+      return ' (balloon statistics are switched on or off only before boot: `fc-macos balloon set … --stats-interval S`)';
+    }
+  }
   if (/not supported after starting/i.test(fault)) {
     return ` (this is only possible before boot: create the microVM with \`fc-macos microvm create\`, configure it, then boot it with \`fc-macos actions start ${name}\`)`;
   }

@@ -332,4 +332,12 @@ describe('balloon', () => {
     expect(stats.code).toBe(0);
     expect(stats.stdout).toMatch(/^target_mib\s+32$/m);
   });
+
+  it('says how to add a balloon when the microVM has none', async () => {
+    await cli.run(['run', '--background', '--name', 'noballoon']);
+    const r = await cli.run(['balloon', 'get', 'noballoon']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Device not found \(microVM noballoon has no balloon: add one before boot/);
+    expect(r.stderr).toContain('`fc-macos balloon set noballoon --amount MiB`');
+  });
 });
