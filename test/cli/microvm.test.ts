@@ -103,6 +103,14 @@ describe('run --background, list, status', () => {
     expect(r.stdout).toContain('Linux version');
     const tail = await cli.run(['microvm', 'logs', 'web', '--tail', '1']);
     expect(tail.stdout).toBe('/ # ');
+    // On a terminal the guest's prompt is ended, so the user's shell prompt starts on its own line.
+    const tty = new PtySession([process.execPath, cliBin, 'microvm', 'logs', 'web', '--tail', '1'], cli.env);
+    try {
+      expect(await tty.exited).toBe(0);
+      expect(tty.text()).toBe('/ # \r\n');
+    } finally {
+      await tty.kill();
+    }
     const json = await cli.json<{ text: string; source: string }>([
       'microvm',
       'logs',

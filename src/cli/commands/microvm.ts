@@ -252,7 +252,11 @@ export function registerMicrovm(program: Command): void {
         if (!ctx.opts.follow) {
           const text = await client.logs(name, { tail: ctx.opts.tail, source });
           if (ctx.json) ctx.out.data({ microvm: name, source, text });
-          else process.stdout.write(text);
+          else {
+            process.stdout.write(text);
+            if (endsMidLineOnTerminal(text.length > 0 ? text.charCodeAt(text.length - 1) : undefined))
+              process.stdout.write('\n');
+          }
           return 0;
         }
         if (ctx.json) throw new UsageError('microvm logs --follow streams text: leave out --json');
@@ -267,7 +271,12 @@ export function registerMicrovm(program: Command): void {
             follow: true,
             signal: stop.signal,
           });
-          for await (const chunk of stream) process.stdout.write(chunk);
+          let lastByte: number | undefined;
+          for await (const chunk of stream) {
+            process.stdout.write(chunk);
+            lastByte = chunk[chunk.length - 1] ?? lastByte;
+          }
+          if (endsMidLineOnTerminal(lastByte)) process.stdout.write('\n');
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
@@ -398,4 +407,12 @@ export function registerMicrovm(program: Command): void {
         }),
       );
   }
+}
+
+/**
+ * A console log often ends mid-line (the guest's prompt); on a terminal the user's shell prompt
+ * would land after it, so the caller adds a newline there. Pipes get the bytes exactly as logged.
+ */
+function endsMidLineOnTerminal(lastByte: number | undefined): boolean {
+  return Boolean(process.stdout.isTTY) && lastByte !== undefined && lastByte !== 0x0a;
 }
