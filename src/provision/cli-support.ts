@@ -32,11 +32,14 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Prints an error (with its fix) the way every command does; returns exit code 1. */
-export function reportError(err: unknown, json: boolean): number {
+/**
+ * Prints an error (with its fix) the way every command does (docs/cli-json.md): the sentence on
+ * stderr, and in JSON mode `{"error": {code, message}}` on stdout too. Returns the exit code.
+ */
+export function reportError(err: unknown, json: boolean, exitCode = 1): number {
   const message = err instanceof Error ? err.message : String(err);
   const code = (err as { code?: unknown }).code;
-  if (json) printJson({ ok: false, error: { code: typeof code === 'string' ? code : 'internal', message } });
-  else process.stderr.write(`fc-macos: ${message}\n`);
-  return 1;
+  if (json) printJson({ error: { code: typeof code === 'string' ? code : 'internal', message } });
+  process.stderr.write(`fc-macos: ${message}\n`);
+  return exitCode;
 }

@@ -152,6 +152,14 @@ export async function localE2e(
   const refused = await cli('uninstall');
   expect(refused.exitCode).toBe(2);
   expect(refused.stderr).toContain('--yes');
+  const refusedJson = await cli('--json', 'uninstall');
+  expect(refusedJson.exitCode).toBe(2);
+  expect(JSON.parse(refusedJson.stdout)).toEqual({
+    error: {
+      code: 'usage',
+      message: 'uninstall needs confirmation: pass --yes to remove everything setup made',
+    },
+  });
   expect(existsSync(agentDir)).toBe(true);
 
   const un = await cli('--json', 'uninstall', '--yes');

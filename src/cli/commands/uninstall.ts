@@ -17,10 +17,11 @@ export function registerUninstall(program: Command): void {
         const { paths, provider } = await cliTarget();
         if (!flags.yes) {
           if (!process.stdin.isTTY || json) {
-            process.stderr.write(
-              'fc-macos: uninstall needs confirmation: pass --yes to remove everything setup made\n',
+            const refusal = Object.assign(
+              new Error('uninstall needs confirmation: pass --yes to remove everything setup made'),
+              { code: 'usage' },
             );
-            process.exitCode = 2;
+            process.exitCode = reportError(refusal, json, 2);
             return;
           }
           const vms = (await listMicrovms(provider, paths)).filter(
