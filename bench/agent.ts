@@ -64,10 +64,10 @@ export async function startAgent(cleanup: Cleanup, opts: AgentOptions): Promise<
     for (const pid of known.values()) await killGroup({ pid });
   });
   await waitFor(
-    'the agent to answer /agent/health',
+    'the agent to answer /health',
     async () => {
       if (child.exitCode !== null) throw new Error(`fc-agent exited with ${child.exitCode}: ${stderr}`);
-      return (await fetch(`${url}/agent/health`).catch(() => null))?.ok === true;
+      return (await fetch(`${url}/health`).catch(() => null))?.ok === true;
     },
     20_000,
   );
@@ -95,7 +95,8 @@ export async function startAgent(cleanup: Cleanup, opts: AgentOptions): Promise<
       return vm;
     },
     async remove(id) {
-      const res = await call('DELETE', `/agent/microvms/${id}?force=true`);
+      // DELETE kills a live firecracker first.
+      const res = await call('DELETE', `/agent/microvms/${id}`);
       await res.arrayBuffer();
       if (!res.ok && res.status !== 404) throw new Error(`DELETE microVM ${id}: ${res.status}`);
       const pid = known.get(id);
