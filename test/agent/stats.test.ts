@@ -12,6 +12,7 @@ import {
 } from '../../src/agent/system-info.ts';
 import { type Microvm, statsResponse, versionResponse } from '../../src/api/schemas.ts';
 import { VERSION } from '../../src/version.ts';
+import { microvmRecord } from '../support/fixtures.ts';
 import { realFirecracker } from '../support/paths.ts';
 
 const children: ChildProcess[] = [];
@@ -26,29 +27,7 @@ function start(argv: string[]): ChildProcess {
 }
 
 function microvm(id: string, pid: number | null, over: Partial<Microvm> = {}): Microvm {
-  return {
-    id,
-    name: `vm-${id}`,
-    state: 'running',
-    vcpus: 1,
-    memory_mib: 128,
-    kernel: '/k',
-    rootfs: '/r',
-    boot_args: 'console=ttyS0',
-    initrd: null,
-    drives: [],
-    read_only_rootfs: false,
-    track_dirty_pages: false,
-    smt: false,
-    balloon: null,
-    pid,
-    socket_path: `/state/${id}/fc.sock`,
-    created_at: new Date(Date.now() - 60_000).toISOString(),
-    started_at: new Date(Date.now() - 30_000).toISOString(),
-    exit: null,
-    last_console_lines: [],
-    ...over,
-  };
+  return microvmRecord({ id, name: `vm-${id}`, pid, socket_path: `/state/${id}/fc.sock`, ...over });
 }
 
 beforeEach(async () => {

@@ -14,34 +14,14 @@ import {
   visibleWidth,
 } from '../../src/cli/format.ts';
 import { listTable, statusPage, summaryLine } from '../../src/cli/microvm-view.ts';
+import { microvmRecord } from '../support/fixtures.ts';
 
 const now = new Date('2026-11-22T12:00:00Z');
 const ago = (s: number): string => new Date(now.getTime() - s * 1000).toISOString();
 
 function vm(over: Partial<Microvm>): Microvm {
-  return {
-    id: '0123456789abcdef',
-    name: 'x',
-    state: 'running',
-    vcpus: 1,
-    memory_mib: 128,
-    kernel: '/k',
-    rootfs: '/r',
-    boot_args: 'console=ttyS0',
-    initrd: null,
-    drives: [],
-    read_only_rootfs: false,
-    track_dirty_pages: false,
-    smt: false,
-    balloon: null,
-    pid: 42,
-    socket_path: '/s',
-    created_at: ago(180),
-    started_at: ago(170),
-    exit: null,
-    last_console_lines: [],
-    ...over,
-  };
+  // Times relative to the fixed `now` these tests format against.
+  return microvmRecord({ created_at: ago(180), started_at: ago(170), ...over });
 }
 
 describe('relativeTime', () => {

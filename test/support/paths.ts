@@ -24,7 +24,7 @@ export const firecrackerSpec114 = resolve(
   'firecracker-v1.14.4.yaml',
 );
 
-const sharedFirecracker = resolve(repoRoot, '..', 'shared', 'bin', 'firecracker-v1.14.4-x86_64');
+const sharedFirecracker = resolve(repoRoot, '../shared/bin/firecracker-v1.14.4-x86_64');
 
 /**
  * The real Firecracker the tests use: FC_TEST_FIRECRACKER, else the shared v1.14.4 binary on x86_64.
