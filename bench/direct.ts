@@ -33,6 +33,12 @@ export async function directCreate(
   const stop = async (): Promise<void> => killGroup({ pid: fc.pid });
   cleanup.add(stop);
   const client = new FirecrackerClient(socketPath);
+  await configureAndBoot(client, files);
+  return { ms: now() - t0, stop };
+}
+
+/** The calls the agent makes for a default create, made directly: machine, boot source, root drive, start. */
+async function configureAndBoot(client: FirecrackerClient, files: BootFiles): Promise<void> {
   await client.putMachineConfig({ vcpu_count: 1, mem_size_mib: 128 });
   await client.putBootSource({ kernel_image_path: files.kernel, boot_args: DEFAULT_BOOT_ARGS });
   await client.putDrive('rootfs', {
@@ -42,7 +48,6 @@ export async function directCreate(
     is_read_only: false,
   });
   await client.instanceStart();
-  return { ms: now() - t0, stop };
 }
 
 /** A started firecracker (double or real) answering on its socket, for the passthrough baseline. */
@@ -86,15 +91,7 @@ export async function directConsoleRoundTrips(
   child.stdout?.on('data', (d: Buffer) => out.push(d));
   await waitFor('the double API socket', () => existsSync(socketPath));
   const client = new FirecrackerClient(socketPath);
-  await client.putMachineConfig({ vcpu_count: 1, mem_size_mib: 128 });
-  await client.putBootSource({ kernel_image_path: files.kernel, boot_args: DEFAULT_BOOT_ARGS });
-  await client.putDrive('rootfs', {
-    drive_id: 'rootfs',
-    path_on_host: files.rootfs,
-    is_root_device: true,
-    is_read_only: false,
-  });
-  await client.instanceStart();
+  await configureAndBoot(client, files);
   await out.waitFor('/ # ', 0, 30_000);
   return roundTrips(n, (b) => child.stdin?.write(b), out);
 }
