@@ -1,6 +1,8 @@
 // Small file reads the lifecycle needs: the tail of a log as lines, Firecracker's exit code from
 // its own log (for processes that are not our children), and host-path checks for create.
-import { open, stat } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { chmod, open, stat } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { ApiError } from './errors.ts';
 
 async function readTail(path: string, bytes: number): Promise<string> {
@@ -75,4 +77,17 @@ export async function checkHostFile(path: string, field: string, hint = ''): Pro
       { field, path },
     );
   }
+}
+
+const execFileP = promisify(execFile);
+
+/**
+ * Copies an image keeping it sparse, readable by the owner only. A rootfs built by
+ * `mkfs.ext4 -d` is mostly holes (a 512 MiB image holds ~20 MiB): Node's copyFile writes every
+ * hole out as zeros (512 MiB of disk and I/O per microVM), `cp --sparse=always` keeps them, and
+ * `--reflink=auto` shares the blocks outright where the filesystem can (btrfs, xfs).
+ */
+export async function copySparse(from: string, to: string): Promise<void> {
+  await execFileP('cp', ['--sparse=always', '--reflink=auto', '--', from, to]);
+  await chmod(to, 0o600);
 }

@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, openSync } from 'node:fs';
-import { chmod, copyFile, mkdir, readdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { arch as osArch } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -26,7 +26,7 @@ import {
 import { type AgentConfig, resolveBinary } from './config.ts';
 import { ConsoleSession } from './console/session.ts';
 import { ApiError, badRequest, conflict, fromFirecrackerError, invalidState, notFound } from './errors.ts';
-import { checkHostFile, exitCodeFromFiles, tailLinesOfFile } from './files.ts';
+import { checkHostFile, copySparse, exitCodeFromFiles, tailLinesOfFile } from './files.ts';
 import type { Logger } from './log.ts';
 import { exitReasonFor, MicrovmEntry, type MicrovmPaths, pathsFor } from './microvm-entry.ts';
 import { isSameProcessAlive, readProcStat } from './proc.ts';
@@ -249,10 +249,9 @@ export class MicrovmManager {
       await mkdir(paths.dir, { mode: 0o700 });
       let rootfs = params.configure ? files.rootfsSource : '';
       if (params.configure && files.defaultRootfs) {
-        // Several microVMs writing one ext4 image would corrupt it: each gets its own copy
-        // (a reflink where the filesystem can, so it costs nothing up front).
-        await copyFile(files.rootfsSource, paths.rootfsCopy, constants.COPYFILE_FICLONE);
-        await chmod(paths.rootfsCopy, 0o600);
+        // Several microVMs writing one ext4 image would corrupt it: each gets its own copy,
+        // sparse (or a reflink), so it costs next to nothing up front.
+        await copySparse(files.rootfsSource, paths.rootfsCopy);
         rootfs = paths.rootfsCopy;
       }
       for (const f of [paths.consoleLog, paths.firecrackerLog, paths.metrics]) {
