@@ -1,27 +1,23 @@
 // fc-macos doctor: checks every layer and prints the fix for each problem. Exit 1 on any problem.
 import type { Command } from 'commander';
-import { cliTarget, printJson, reportError, wantsJson } from '../../provision/cli-support.ts';
+import { cliTarget } from '../../provision/cli-support.ts';
 import { runDoctor } from '../../provision/doctor.ts';
+import { action } from '../context.ts';
 
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
     .description('check every layer (host, Tart, VM, KVM, Node, Firecracker, kernel, rootfs, agent, token)')
-    .action(async (_flags: unknown, cmd: Command) => {
-      const json = wantsJson(cmd);
-      try {
+    .action(
+      action(async (ctx) => {
         const { paths, provider } = await cliTarget();
         const checks = await runDoctor(provider, paths);
-        if (json) printJson(checks);
-        else {
-          for (const c of checks) {
-            process.stdout.write(`${c.ok ? '✓' : '✗'} ${c.check.padEnd(12)} ${c.detail}\n`);
-            if (!c.ok && c.fix) process.stdout.write(`  ${''.padEnd(12)} fix: ${c.fix}\n`);
-          }
+        ctx.out.data(checks);
+        for (const c of checks) {
+          ctx.out.line(`${c.ok ? '✓' : '✗'} ${c.check.padEnd(12)} ${c.detail}`);
+          if (!c.ok && c.fix) ctx.out.line(`  ${''.padEnd(12)} fix: ${c.fix}`);
         }
-        process.exitCode = checks.every((c) => c.ok) ? 0 : 1;
-      } catch (err) {
-        process.exitCode = reportError(err, json);
-      }
-    });
+        return checks.every((c) => c.ok) ? 0 : 1;
+      }),
+    );
 }

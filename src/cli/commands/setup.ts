@@ -3,9 +3,10 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import type { ConfigFile, ProviderName } from '../../config/config.ts';
-import { cliTarget, printJson, reportError, wantsJson } from '../../provision/cli-support.ts';
+import { cliTarget } from '../../provision/cli-support.ts';
 import { pickReporter } from '../../provision/reporter.ts';
 import { runSetup } from '../../provision/setup.ts';
+import { action } from '../context.ts';
 
 function port(value: string): number {
   const n = Number(value);
@@ -44,9 +45,9 @@ export function registerSetup(program: Command): void {
     .option('--assets-url <url>', 'mirror base URL replacing the download hosts (layout: docs/setup.md)')
     .option('--agent-port <port>', "the agent's port on the Linux side (default 8080)", port)
     .option('--force', 'reinstall Firecracker, kernel, rootfs and agent, and write a new token')
-    .action(async (flags: SetupFlags, cmd: Command) => {
-      const json = wantsJson(cmd);
-      try {
+    .action(
+      action<SetupFlags>(async (ctx) => {
+        const flags = ctx.opts;
         const overrides = {
           ...(flags.provider ? { provider: flags.provider } : {}),
           ...(flags.vmName ? { vmName: flags.vmName } : {}),
@@ -61,7 +62,7 @@ export function registerSetup(program: Command): void {
           paths,
           vmName: config.vmName,
           agentBundle: agentBundlePath(),
-          reporter: pickReporter(json),
+          reporter: pickReporter(ctx.json),
           configUpdates,
           firecrackerBin: flags.firecrackerBin,
           kernel: flags.kernel,
@@ -69,18 +70,18 @@ export function registerSetup(program: Command): void {
           assetsUrl: flags.assetsUrl,
           force: flags.force,
         });
-        if (json) printJson(result);
-        else if (result.ok) {
-          process.stderr.write(`fc-macos is set up: fc-agent at ${result.agent_url}\nnext: fc-macos run\n`);
+        // The result carries its error: it is the JSON answer, failed or not.
+        ctx.out.data(result);
+        if (ctx.json) return result.ok ? 0 : 1;
+        if (result.ok) {
+          ctx.out.note(`fc-macos is set up: fc-agent at ${result.agent_url}\nnext: fc-macos run`);
         } else {
-          process.stderr.write(
+          ctx.out.note(
             `fc-macos: setup stopped at "${result.error?.step}": ${result.error?.message}\n` +
-              're-run fc-macos setup to resume from there\n',
+              're-run fc-macos setup to resume from there',
           );
         }
-        process.exitCode = result.ok ? 0 : 1;
-      } catch (err) {
-        process.exitCode = reportError(err, json);
-      }
-    });
+        return result.ok ? 0 : 1;
+      }),
+    );
 }

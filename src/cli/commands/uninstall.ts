@@ -3,26 +3,22 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { TartProvider } from '../../host/tart-provider.ts';
-import { cliTarget, printJson, reportError, wantsJson } from '../../provision/cli-support.ts';
+import { cliTarget } from '../../provision/cli-support.ts';
 import { listMicrovms, runUninstall } from '../../provision/uninstall.ts';
+import { action } from '../context.ts';
+import { CliError, UsageError } from '../errors.ts';
 
 export function registerUninstall(program: Command): void {
   program
     .command('uninstall')
     .description('stop microVMs and the agent, remove the VM (Tart), installed files, token and downloads')
     .option('-y, --yes', 'do not ask for confirmation (microVMs are stopped)')
-    .action(async (flags: { yes?: boolean }, cmd: Command) => {
-      const json = wantsJson(cmd);
-      try {
+    .action(
+      action<{ yes?: boolean }>(async (ctx) => {
         const { paths, provider } = await cliTarget();
-        if (!flags.yes) {
-          if (!process.stdin.isTTY || json) {
-            const refusal = Object.assign(
-              new Error('uninstall needs confirmation: pass --yes to remove everything setup made'),
-              { code: 'usage' },
-            );
-            process.exitCode = reportError(refusal, json, 2);
-            return;
+        if (!ctx.opts.yes) {
+          if (!process.stdin.isTTY || ctx.json) {
+            throw new UsageError('uninstall needs confirmation: pass --yes to remove everything setup made');
           }
           const vms = (await listMicrovms(provider, paths)).filter(
             (v) => !['stopped', 'exited'].includes(v.state),
@@ -36,17 +32,12 @@ export function registerUninstall(program: Command): void {
             `This will ${what}${vms.length ? `, stopping ${vms.length} running microVM(s)` : ''}, and remove the token and downloads. Continue? [y/N] `,
           );
           rl.close();
-          if (!/^y(es)?$/i.test(answer.trim())) {
-            process.stderr.write('fc-macos: nothing removed\n');
-            process.exitCode = 1;
-            return;
-          }
+          if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('cancelled', 'nothing removed');
         }
         const result = await runUninstall(provider, paths);
-        if (json) printJson({ ok: true, ...result });
-        else process.stderr.write(`removed: ${result.removed.join(', ')}\n`);
-      } catch (err) {
-        process.exitCode = reportError(err, json);
-      }
-    });
+        ctx.out.data({ ok: true, ...result });
+        if (!ctx.json) ctx.out.note(`removed: ${result.removed.join(', ')}`);
+        return 0;
+      }),
+    );
 }

@@ -2,7 +2,8 @@
 // agent daemon).
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { cliTarget, printJson, reportError, wantsJson } from '../../provision/cli-support.ts';
+import { cliTarget } from '../../provision/cli-support.ts';
+import { action } from '../context.ts';
 
 function lines(v: string): number {
   const n = Number(v);
@@ -17,75 +18,67 @@ export function registerVm(program: Command): void {
 
   vm.command('status')
     .description('state of the VM (or host) and of the agent')
-    .action(async (_f: unknown, cmd: Command) => {
-      const json = wantsJson(cmd);
-      try {
+    .action(
+      action(async (ctx) => {
         const { provider } = await cliTarget();
         const host = await provider.status();
         const agent = host.state === 'running' ? await provider.agentService() : null;
-        if (json) printJson({ host, agent });
-        else {
-          process.stdout.write(`${host.provider} ${host.name}: ${host.state} — ${host.detail}\n`);
-          if (agent)
-            process.stdout.write(
-              `fc-agent (${agent.mode}): ${agent.running ? 'running' : 'not running'} — ${agent.detail}\n`,
-            );
+        ctx.out.data({ host, agent });
+        ctx.out.line(`${host.provider} ${host.name}: ${host.state} — ${host.detail}`);
+        if (agent) {
+          ctx.out.line(
+            `fc-agent (${agent.mode}): ${agent.running ? 'running' : 'not running'} — ${agent.detail}`,
+          );
         }
-      } catch (err) {
-        process.exitCode = reportError(err, json);
-      }
-    });
+        return 0;
+      }),
+    );
 
   vm.command('start')
     .description('start the VM (Tart) and the agent')
-    .action(async (_f: unknown, cmd: Command) => {
-      const json = wantsJson(cmd);
-      try {
+    .action(
+      action(async (ctx) => {
         const { provider } = await cliTarget();
         if (provider.name === 'tart') await provider.ensureRunning();
         await provider.startAgent();
-        if (json) printJson({ ok: true, host: await provider.status() });
-      } catch (err) {
-        process.exitCode = reportError(err, json);
-      }
-    });
+        const host = await provider.status();
+        ctx.out.data({ ok: true, host });
+        ctx.out.line(`${host.provider} ${host.name}: ${host.state}; fc-agent started`);
+        return 0;
+      }),
+    );
 
   vm.command('stop')
     .description('stop the VM (Tart: microVMs inside stop with it) or the local agent daemon')
-    .action(async (_f: unknown, cmd: Command) => {
-      const json = wantsJson(cmd);
-      try {
+    .action(
+      action(async (ctx) => {
         const { provider } = await cliTarget();
         await provider.stop();
-        if (json) printJson({ ok: true });
-      } catch (err) {
-        process.exitCode = reportError(err, json);
-      }
-    });
+        ctx.out.data({ ok: true });
+        ctx.out.line(provider.name === 'tart' ? 'VM stopped' : 'fc-agent stopped (microVMs keep running)');
+        return 0;
+      }),
+    );
 
   vm.command('shell')
     .description('a shell in the Linux VM (tart exec)')
-    .action(async (_f: unknown, cmd: Command) => {
-      try {
+    .action(
+      action(async () => {
         const { provider } = await cliTarget();
-        process.exitCode = await provider.shell();
-      } catch (err) {
-        process.exitCode = reportError(err, wantsJson(cmd));
-      }
-    });
+        return provider.shell();
+      }),
+    );
 
   vm.command('logs')
     .description("the agent's journal (and the VM's log for Tart)")
     .option('-n, --lines <n>', 'how many lines', lines, 200)
-    .action(async (flags: { lines: number }, cmd: Command) => {
-      const json = wantsJson(cmd);
-      try {
+    .action(
+      action<{ lines: number }>(async (ctx) => {
         const { provider } = await cliTarget();
-        const text = await provider.logs({ lines: flags.lines });
-        if (json) printJson({ logs: text });
-        else process.stdout.write(`${text}\n`);
-      } catch (err) {
-        process.exitCode = reportError(err, json);
-      }
-    });
+        const text = await provider.logs({ lines: ctx.opts.lines });
+        ctx.out.data({ logs: text });
+        ctx.out.line(text);
+        return 0;
+      }),
+    );
 }
