@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { microvmList } from '../../src/api/schemas.ts';
 import { type StartedAgent, startAgent } from '../support/agent.ts';
-import { asError, procState } from './harness.ts';
+import { procState } from '../support/proc.ts';
+import { asError } from './harness.ts';
 
 let agent: StartedAgent | undefined;
 afterEach(async () => {

@@ -14,6 +14,7 @@ import WebSocket from 'ws';
 import { type AttachOptions, handleConsoleUpgrade } from '../../src/agent/console/attach.ts';
 import { serveLogs } from '../../src/agent/console/logs.ts';
 import type { ConsoleSession } from '../../src/agent/console/session.ts';
+import { waitUntil } from '../support/proc.ts';
 
 const WRITER = String.raw`
 const fs = require('node:fs');
@@ -112,15 +113,9 @@ export async function makeRig(): Promise<ConsoleRig> {
   return rig;
 }
 
-/** Polls until check() is truthy; throws with `what` after a generous bound. */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** waitUntil with the description first, as these tests read best. */
+export function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 15_000): Promise<T> {
+  return waitUntil(check, what, timeoutMs);
 }
 
 /** An HTTP server routing like the agent does: upgrade → console, GET /logs → serveLogs. */

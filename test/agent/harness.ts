@@ -1,8 +1,8 @@
 // Helpers for the agent tests: typed calls, waiting for an event, console clients, /proc checks.
-import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { type ErrorResponse, errorResponse, type Microvm, microvm } from '../../src/api/schemas.ts';
 import type { StartedAgent } from '../support/agent.ts';
+import { waitUntil } from '../support/proc.ts';
 
 export async function createVm(agent: StartedAgent, body: Record<string, unknown> = {}): Promise<Microvm> {
   const res = await agent.json('/agent/microvms', { method: 'POST', body: JSON.stringify(body) });
@@ -30,31 +30,6 @@ export async function post(
 
 export function asError(body: unknown): ErrorResponse['error'] {
   return errorResponse.parse(body).error;
-}
-
-/** Polls until fn returns something truthy; the bound only turns a hang into a clear failure. */
-export async function waitUntil<T>(
-  fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** The state letter of /proc/<pid>/stat (R, S, Z, …) or null when there is no such process. */
-export function procState(pid: number): string | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ')[0] ?? null;
-  } catch {
-    return null;
-  }
 }
 
 export interface ConsoleClient {

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { type Microvm, microvmList, stopMicrovmResponse } from '../../src/api/schemas.ts';
 import { type StartedAgent, startAgent } from '../support/agent.ts';
-import { createVm, getVm, openConsole, post, procState, waitUntil } from './harness.ts';
+import { procState, waitUntil } from '../support/proc.ts';
+import { createVm, getVm, openConsole, post } from './harness.ts';
 
 let agent: StartedAgent | undefined;
 const extra: ChildProcess[] = [];

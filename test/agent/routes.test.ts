@@ -12,17 +12,8 @@ import {
 } from '../../src/api/schemas.ts';
 import { type StartedAgent, startAgent } from '../support/agent.ts';
 import { doubleBin } from '../support/paths.ts';
-import {
-  asError,
-  consoleUrl,
-  createVm,
-  getVm,
-  openConsole,
-  post,
-  procState,
-  upgradeStatus,
-  waitUntil,
-} from './harness.ts';
+import { procState, waitUntil } from '../support/proc.ts';
+import { asError, consoleUrl, createVm, getVm, openConsole, post, upgradeStatus } from './harness.ts';
 
 let agent: StartedAgent;
 

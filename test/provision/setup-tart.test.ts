@@ -1,7 +1,7 @@
 // The whole setup through the Tart provider, with the fake tart standing in for Tart: every step
 // really runs inside the fake VM's sandbox (exec on this machine), the agent is started by the
 // fake systemctl from the unit setup wrote, and answers on 127.0.0.1.
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { silentReporter } from '../../src/provision/reporter.ts';
@@ -9,30 +9,9 @@ import { runSetup } from '../../src/provision/setup.ts';
 import { makeTartEnv } from '../host/tart-harness.ts';
 import { freePort, makeTestAssets, serveAssets } from '../support/assets.ts';
 import { agentBin } from '../support/paths.ts';
+import { gone, kvmProblem } from '../support/proc.ts';
 
-function kvmUsable(): string | null {
-  try {
-    closeSync(openSync('/dev/kvm', 'r+'));
-    return null;
-  } catch (err) {
-    return `/dev/kvm is not usable here (${(err as Error).message}): the fake VM checks the real one`;
-  }
-}
-/** Whether pid has exited (a zombie awaiting its reaper counts), waiting a little for SIGKILL. */
-async function gone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (/^\d+ \(.*\) Z/.test(stat)) return true;
-    } catch {
-      return true;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
-
-const noKvm = kvmUsable();
+const noKvm = kvmProblem();
 if (noKvm) console.warn(`setup-tart skipped: ${noKvm}`);
 
 describe.skipIf(noKvm !== null)('setup with the Tart provider (fake tart)', () => {

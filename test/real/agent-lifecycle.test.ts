@@ -5,10 +5,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { microvmList, stopMicrovmResponse, versionResponse } from '../../src/api/schemas.ts';
-import { asError, createVm, getVm, post, procState, waitUntil } from '../agent/harness.ts';
+import { asError, createVm, getVm, post } from '../agent/harness.ts';
 import { type StartedAgent, startAgent } from '../support/agent.ts';
 import { testKernel } from '../support/kernel.ts';
 import { realFirecracker } from '../support/paths.ts';
+import { procState, waitUntil } from '../support/proc.ts';
 
 const real = realFirecracker();
 const kernel = await testKernel();

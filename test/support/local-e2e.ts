@@ -3,7 +3,7 @@
 // (run --background, list, logs, stop), then uninstall leaving no process and no file behind.
 // test/provision/local-e2e runs it with the Firecracker double, test/real/setup-local with real
 // Firecracker.
-import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,30 +11,9 @@ import { expect } from 'vitest';
 import { runProcess } from '../../src/host/process.ts';
 import { freePort, makeTestAssets, serveAssets } from './assets.ts';
 import { cliBin, doubleBin } from './paths.ts';
+import { gone, running } from './proc.ts';
 
-/** Why the flow cannot run here, or null. */
-export function kvmProblem(): string | null {
-  try {
-    closeSync(openSync('/dev/kvm', 'r+'));
-    return null;
-  } catch (err) {
-    return `/dev/kvm is not usable (${(err as Error).message})`;
-  }
-}
-
-/** Whether a process is still there (a zombie counts as gone: nothing runs). */
-function running(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-async function gone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 50 && running(pid); i++) await new Promise((r) => setTimeout(r, 100));
-  return !running(pid);
-}
+export { kvmProblem } from './proc.ts';
 
 export interface LocalE2eOptions {
   /** `setup --firecracker-bin`; without it the mirror's tarball (whose firecracker is the double). */
