@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Microvm } from '../src/api/schemas.ts';
-import { agentBin, type Cleanup, killGroup, now, tempDir, waitFor } from './lib.ts';
+import { waitUntil } from '../test/support/proc.ts';
+import { agentBin, type Cleanup, killGroup, now, tempDir } from './lib.ts';
 
 export interface BenchAgent {
   pid: number;
@@ -63,12 +64,12 @@ export async function startAgent(cleanup: Cleanup, opts: AgentOptions): Promise<
     await killGroup(child);
     for (const pid of known.values()) await killGroup({ pid });
   });
-  await waitFor(
-    'the agent to answer /health',
+  await waitUntil(
     async () => {
       if (child.exitCode !== null) throw new Error(`fc-agent exited with ${child.exitCode}: ${stderr}`);
       return (await fetch(`${url}/health`).catch(() => null))?.ok === true;
     },
+    'the agent to answer /health',
     20_000,
   );
   if (!child.pid) throw new Error('fc-agent has no pid');

@@ -6,7 +6,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_BOOT_ARGS } from '../src/api/schemas.ts';
 import { FirecrackerClient, launchFirecracker } from '../src/firecracker/index.ts';
-import { type Cleanup, killGroup, now, waitFor } from './lib.ts';
+import { waitUntil } from '../test/support/proc.ts';
+import { type Cleanup, killGroup, now } from './lib.ts';
 
 export interface BootFiles {
   kernel: string;
@@ -89,7 +90,7 @@ export async function directConsoleRoundTrips(
   cleanup.add(() => killGroup(child));
   const out = new OutputLog();
   child.stdout?.on('data', (d: Buffer) => out.push(d));
-  await waitFor('the double API socket', () => existsSync(socketPath));
+  await waitUntil(() => existsSync(socketPath), 'the double API socket');
   const client = new FirecrackerClient(socketPath);
   await configureAndBoot(client, files);
   await out.waitFor('/ # ', 0, 30_000);

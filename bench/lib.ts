@@ -1,9 +1,10 @@
 // Shared pieces of the benchmarks: cleanup that always runs, process groups, timing and tables.
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { haltLoopElf } from '../test/support/kernel.ts';
+import { running, waitUntil } from '../test/support/proc.ts';
 
 // The bundle runs from node_modules/.cache/fc-macos-bench; FC_BENCH_ROOT is set by bench/run.mjs.
 export const repoRoot = process.env.FC_BENCH_ROOT ?? resolve(import.meta.dirname, '..');
@@ -65,31 +66,7 @@ export async function killGroup(
       return;
     }
   }
-  await waitFor(`pid ${pid} to exit`, () => !isAlive(pid), 10_000);
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie is dead for our purposes (its parent may be gone already).
-  try {
-    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await waitUntil(() => !running(pid), `pid ${pid} to exit`, 10_000);
 }
 
 export async function rssBytes(pid: number): Promise<number> {
