@@ -3,28 +3,31 @@
 import { execFile } from 'node:child_process';
 import { chmod, open, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { splitLines } from './console/history.ts';
 import { ApiError } from './errors.ts';
 
-async function readTail(path: string, bytes: number): Promise<string> {
+async function readTail(path: string, bytes: number): Promise<Buffer> {
   const fh = await open(path, 'r');
   try {
     const { size } = await fh.stat();
     const length = Math.min(size, bytes);
     const buf = Buffer.alloc(length);
     const { bytesRead } = await fh.read(buf, 0, length, size - length);
-    return buf.subarray(0, bytesRead).toString('utf8');
+    return buf.subarray(0, bytesRead);
   } finally {
     await fh.close();
   }
 }
 
-/** The last n lines of a text file ("\r" dropped), [] when it cannot be read. */
+/**
+ * The last n lines of a file, split like the console session's lastLines() (its history), so a
+ * microVM's last console lines read the same whether this agent spawned it or adopted it.
+ * [] when the file cannot be read.
+ */
 export async function tailLinesOfFile(path: string, n: number): Promise<string[]> {
+  if (n <= 0) return [];
   try {
-    const text = await readTail(path, 64 * 1024);
-    const lines = text.replace(/\r/g, '').split('\n');
-    if (lines[lines.length - 1] === '') lines.pop();
-    return lines.slice(-n);
+    return splitLines(await readTail(path, 64 * 1024)).slice(-n);
   } catch {
     return [];
   }
@@ -40,14 +43,16 @@ export async function tailLinesOfFile(path: string, n: number): Promise<string[]
  */
 export async function exitCodeFromFiles(firecrackerLog: string, consoleLog: string): Promise<number | null> {
   try {
-    const matches = [...(await readTail(firecrackerLog, 64 * 1024)).matchAll(/exit_code=(\d+)/g)];
+    const matches = [
+      ...(await readTail(firecrackerLog, 64 * 1024)).toString('utf8').matchAll(/exit_code=(\d+)/g),
+    ];
     const last = matches[matches.length - 1]?.[1];
     if (last !== undefined) return Number(last);
   } catch {
     // No log: look at the console.
   }
   try {
-    const consoleTail = await readTail(consoleLog, 4 * 1024);
+    const consoleTail = (await readTail(consoleLog, 4 * 1024)).toString('utf8');
     return /reboot: (Restarting system|Power down|System halted)/.test(consoleTail) ? 0 : null;
   } catch {
     return null;
