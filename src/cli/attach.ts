@@ -72,7 +72,6 @@ export async function attachTerminal(
   const raw = stdin.isTTY === true;
   // In raw mode the terminal does no \n → \r\n translation: our own lines need the \r.
   const nl = raw ? '\r\n' : '\n';
-  stderr.write(`[attached to microVM ${name}: Ctrl+] detaches]${nl}`);
 
   let restored = false;
   const restore = (): void => {
@@ -87,10 +86,9 @@ export async function attachTerminal(
     }
   };
   process.once('exit', restore);
-  if (raw) stdin.setRawMode(true);
 
   const outcome = await new Promise<AttachOutcome>((resolve) => {
-    const offData = conn.on('data', (chunk) => stdout.write(chunk));
+    let offData = (): void => undefined;
     let done = false;
     const finish = (o: AttachOutcome): void => {
       if (done) return;
@@ -113,8 +111,16 @@ export async function attachTerminal(
       finish({ kind: 'detached' });
     };
     const onSignal = (signal: NodeJS.Signals): void => finish({ kind: 'signal', signal });
+    // Handlers first: until they are installed a SIGTERM kills the process outright, and anyone
+    // watching the terminal may send one as soon as the first byte below appears.
     for (const s of Object.keys(SIGNAL_EXIT) as NodeJS.Signals[]) process.on(s, onSignal);
+    stderr.write(`[attached to microVM ${name}: Ctrl+] detaches]${nl}`);
+    if (raw) stdin.setRawMode(true);
+    // Data before end: subscribing delivers what already arrived (the history first), and an end
+    // that already happened fires at once, after it.
+    offData = conn.on('data', (chunk) => stdout.write(chunk));
     conn.on('end', (end) => finish({ kind: 'ended', end }));
+    if (done) return;
     stdin.on('data', onInput);
     stdin.resume();
   });
