@@ -1,5 +1,6 @@
-// Bundles the executables the tests start: the CLI and agent (dist/), the Firecracker double and
-// the fake tart. They land in node_modules/.cache (inside the checkout, not a shared /tmp).
+// Bundles the executables the tests start: the CLI and agent (dist/; this is the build `npm test`
+// checks), the Firecracker double and the fake tart. The test programs land in node_modules/.cache
+// (inside the checkout, not a shared /tmp).
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
