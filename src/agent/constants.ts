@@ -1,0 +1,18 @@
+// The agent's timings and sizes, named in one place. Values the CLI and the SDK share with the
+// agent (stop timeout, snapshot timeout) live in src/api/limits.ts.
+export { SNAPSHOT_TIMEOUT_MS } from '../api/limits.ts';
+
+/** Last console lines kept in a stopped or exited microVM's record. */
+export const LAST_CONSOLE_LINES = 20;
+/** How often a firecracker that is not our child (adopted after a restart) is checked for life. */
+export const ADOPTED_POLL_MS = 500;
+/** After SIGKILL, how long until the process is called unkillable. */
+export const KILL_WAIT_MS = 10_000;
+/** How long an adopted firecracker gets to answer on its socket before it is called hung. */
+export const ADOPT_PROBE_TIMEOUT_MS = 3_000;
+/** Graceful-stop timeout for each microVM when the agent stops with --stop-vms-on-exit. */
+export const SHUTDOWN_STOP_TIMEOUT_S = 5;
+/** How long a shutdown waits for in-flight requests before cutting connections. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+/** Lines of firecracker's log quoted when it dies during a create. */
+export const CRASH_LOG_TAIL_LINES = 10;
