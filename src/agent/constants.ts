@@ -16,3 +16,9 @@ export const SHUTDOWN_STOP_TIMEOUT_S = 5;
 export const SHUTDOWN_GRACE_MS = 10_000;
 /** Lines of firecracker's log quoted when it dies during a create. */
 export const CRASH_LOG_TAIL_LINES = 10;
+/** Events the agent keeps for clients resuming with ?since= / Last-Event-ID. */
+export const EVENTS_KEPT = 1_000;
+/** A `: keepalive` comment on every event stream this often, so proxies and clients see it alive. */
+export const EVENTS_KEEPALIVE_MS = 15_000;
+/** An event stream whose client reads slower than this much backlog is cut (it can resume). */
+export const EVENTS_MAX_BUFFERED_BYTES = 1_048_576;

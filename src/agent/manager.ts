@@ -9,6 +9,7 @@ import type { RawResponse } from '../firecracker/index.ts';
 import type { AgentConfig } from './config.ts';
 import { SHUTDOWN_STOP_TIMEOUT_S } from './constants.ts';
 import { ApiError } from './errors.ts';
+import { EventLog } from './events/event-log.ts';
 import { loadMicrovms } from './lifecycle/adopt.ts';
 import type { LifecycleContext } from './lifecycle/context.ts';
 import { createMicrovm } from './lifecycle/create.ts';
@@ -29,6 +30,8 @@ export interface ManagerOptions {
   arch?: string;
   /** The create pipeline; default createSteps (lifecycle/create-pipeline.ts). */
   createSteps?: readonly CreateStep[];
+  /** Where events go; default a new log. */
+  events?: EventLog;
 }
 
 function linuxArch(): string {
@@ -38,6 +41,8 @@ function linuxArch(): string {
 
 export class MicrovmManager {
   readonly microvmsDir: string;
+  /** Every create, state change, exit and removal (GET /agent/events). */
+  readonly events: EventLog;
   private readonly ctx: LifecycleContext;
   private readonly registry = new MicrovmRegistry();
   private readonly steps: readonly CreateStep[];
@@ -46,12 +51,14 @@ export class MicrovmManager {
   constructor(opts: ManagerOptions) {
     this.microvmsDir = join(opts.config.stateDir, 'microvms');
     this.steps = opts.createSteps ?? createSteps;
+    this.events = opts.events ?? new EventLog();
     this.ctx = {
       config: opts.config,
       log: opts.log,
       arch: opts.arch ?? linuxArch(),
       microvmsDir: this.microvmsDir,
       registry: this.registry,
+      events: this.events,
     };
   }
 
@@ -117,7 +124,7 @@ export class MicrovmManager {
     return this.shuttingDown;
   }
 
-  /** Ends console clients; with stopVms, stops every microVM first (they keep running otherwise). */
+  /** Ends console clients and event streams; with stopVms, stops every microVM first (they keep running otherwise). */
   async shutdown(stopVms: boolean): Promise<void> {
     this.shuttingDown = true;
     if (stopVms) {
@@ -131,6 +138,7 @@ export class MicrovmManager {
           ),
       );
     }
+    this.events.close();
     for (const e of this.all()) {
       if (e.watcher) clearInterval(e.watcher);
       await e.session?.close(CLOSE_AGENT_SHUTDOWN, 'fc-agent is shutting down').catch(() => undefined);

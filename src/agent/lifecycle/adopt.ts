@@ -94,7 +94,7 @@ async function adopt(ctx: LifecycleContext, record: StoredRecord, paths: Microvm
   if (sameAlive && info && pid !== null) {
     // Whatever stop or kill the previous agent was doing died with it.
     entry.intent = null;
-    await transition(ctx, entry, stateFromInstance(info), 'adopted', { persist: false });
+    await transition(ctx, entry, stateFromInstance(info), 'adopt', { persist: false });
     if (vm.state !== 'created' && vm.started_at === null) vm.started_at = new Date().toISOString();
     watch(ctx, entry);
     await entry.persist();

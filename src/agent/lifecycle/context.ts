@@ -1,5 +1,6 @@
 // What every part of the lifecycle (create, supervision, adoption, operations, passthrough) shares.
 import type { AgentConfig } from '../config.ts';
+import type { EventLog } from '../events/event-log.ts';
 import type { Logger } from '../log.ts';
 import type { MicrovmRegistry } from './registry.ts';
 
@@ -11,4 +12,6 @@ export interface LifecycleContext {
   /** <state dir>/microvms: one directory per microVM, named by its id. */
   readonly microvmsDir: string;
   readonly registry: MicrovmRegistry;
+  /** Where every state change, create, exit and removal is announced (GET /agent/events). */
+  readonly events: EventLog;
 }

@@ -238,7 +238,7 @@ export const firecrackerStart: CreateStep = {
     if (!(ctx.params.start ?? ctx.params.configure)) return;
     const entry = entryOf(ctx);
     await entry.client.instanceStart();
-    await transition(ctx.agent, entry, 'running', 'started', { persist: false });
+    await transition(ctx.agent, entry, 'running', 'start', { persist: false });
   },
 };
 
@@ -250,6 +250,12 @@ export const microvmPublish: CreateStep = {
     entry.phase = 'ready';
     if (!ctx.agent.registry.add(entry)) throw new Error(`the name ${ctx.name} is held by another microVM`);
     await entry.persist();
+    ctx.agent.events.emit({
+      type: 'microvm.created',
+      name: ctx.name,
+      id: ctx.id,
+      microvm: structuredClone(entry.vm),
+    });
     ctx.agent.log.info('microvm created', {
       id: ctx.id,
       name: ctx.name,

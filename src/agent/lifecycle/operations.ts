@@ -64,7 +64,7 @@ export function start(ctx: LifecycleContext, entry: MicrovmEntry): Promise<Micro
     } catch (err) {
       throw fromFirecrackerError(err, `starting microVM ${entry.vm.name}`);
     }
-    if (entry.alive) await transition(ctx, entry, 'running', 'started');
+    if (entry.alive) await transition(ctx, entry, 'running', 'start');
     return entry.vm;
   });
 }
@@ -89,12 +89,7 @@ export function pauseResume(
       throw fromFirecrackerError(err, `${op === 'pause' ? 'pausing' : 'resuming'} microVM ${entry.vm.name}`);
     }
     if (entry.alive) {
-      await transition(
-        ctx,
-        entry,
-        op === 'pause' ? 'paused' : 'running',
-        op === 'pause' ? 'paused' : 'resumed',
-      );
+      await transition(ctx, entry, op === 'pause' ? 'paused' : 'running', op);
     }
     return entry.vm;
   });
@@ -117,7 +112,7 @@ export function stop(
     requireAlive(entry, 'stop');
     const plan = stopPlan(ctx.arch, entry.vm.state, req.force);
     entry.intent = 'stop';
-    await transition(ctx, entry, 'stopping', req.force ? 'stop (force)' : 'stop');
+    await transition(ctx, entry, 'stopping', 'stop');
     const result = (graceful: boolean, method: StopMicrovmResponse['stop']['method'], message: string) => {
       const reason = entry.vm.exit?.reason;
       if (reason !== undefined && reason !== 'stopped') {
@@ -182,6 +177,7 @@ export function remove(ctx: LifecycleContext, entry: MicrovmEntry): Promise<Micr
       if (entry.watcher) clearInterval(entry.watcher);
       await entry.session?.close(CLOSE_MICROVM_DELETED, 'microVM deleted').catch(() => undefined);
       ctx.registry.delete(entry);
+      ctx.events.emit({ type: 'microvm.removed', name: entry.vm.name, id: entry.vm.id });
       await entry.flushed();
       await rm(entry.paths.dir, { recursive: true, force: true });
       ctx.log.info('microvm deleted', { id: entry.vm.id, name: entry.vm.name });

@@ -45,14 +45,13 @@ export async function passthrough(
   return entry.lock.run(async () => {
     if (!entry.alive) throw notRunning();
     const res = await send();
-    if (res.status >= 200 && res.status < 300)
-      await syncFromFirecracker(ctx, entry, `${method} ${pathAndQuery}`);
+    if (res.status >= 200 && res.status < 300) await syncFromFirecracker(ctx, entry);
     return res;
   });
 }
 
 /** After a write through the passthrough: state and configuration as Firecracker now has them. */
-async function syncFromFirecracker(ctx: LifecycleContext, entry: MicrovmEntry, cause: string): Promise<void> {
+async function syncFromFirecracker(ctx: LifecycleContext, entry: MicrovmEntry): Promise<void> {
   if (!entry.alive) return;
   const vm = entry.vm;
   try {
@@ -60,7 +59,7 @@ async function syncFromFirecracker(ctx: LifecycleContext, entry: MicrovmEntry, c
     if (!entry.alive) return;
     const state = stateFromInstance(info);
     if (state !== vm.state && vm.state !== 'stopping') {
-      await transition(ctx, entry, state, `passthrough ${cause}`, { persist: false });
+      await transition(ctx, entry, state, 'passthrough', { persist: false });
     }
   } catch (err) {
     ctx.log.debug('state refresh failed', { id: vm.id, error: err });

@@ -57,6 +57,9 @@ export async function recordExit(
   // last console lines are in the record too.
   const final = entry.intent === 'stop' && vm.state === 'stopping' ? 'stopped' : 'exited';
   void transition(ctx, entry, final, reason, { persist: false });
+  if (entry.phase === 'ready') {
+    ctx.events.emit({ type: 'microvm.exited', name: vm.name, id: vm.id, exit_code: code, signal, reason });
+  }
   const how = describeExit(code, signal, reason);
   if (entry.phase === 'ready')
     ctx.log.info('microvm exited', { id: vm.id, name: vm.name, pid, code, signal, reason });

@@ -1,5 +1,6 @@
 // The one place a microVM's state changes: the move is checked against the table of allowed
 // transitions, recorded (started_at, state.json) and announced to event subscribers.
+import type { StateReason } from '../../api/events.ts';
 import type { MicrovmState } from '../../api/schemas.ts';
 import type { MicrovmEntry } from '../microvm-entry.ts';
 import type { LifecycleContext } from './context.ts';
@@ -42,13 +43,14 @@ export interface TransitionOptions {
 
 /**
  * Moves a microVM to a new state. The change itself is synchronous (nothing can look in between);
- * the promise is the state.json write. Moving to the state it is in does nothing.
+ * the promise is the state.json write. Moving to the state it is in does nothing. Emits
+ * `microvm.state` once the microVM is published.
  */
 export function transition(
-  _ctx: LifecycleContext,
+  ctx: LifecycleContext,
   entry: MicrovmEntry,
   to: MicrovmState,
-  _reason: string,
+  reason: StateReason,
   opts: TransitionOptions = {},
 ): Promise<void> {
   const vm = entry.vm;
@@ -58,6 +60,10 @@ export function transition(
   vm.state = to;
   if (from === 'created' && (to === 'running' || to === 'paused') && vm.started_at === null) {
     vm.started_at = new Date().toISOString();
+  }
+  // A microVM still being created is nobody's yet: its created event carries the state it reached.
+  if (entry.phase === 'ready') {
+    ctx.events.emit({ type: 'microvm.state', name: vm.name, id: vm.id, from, to, reason });
   }
   return opts.persist === false ? Promise.resolve() : entry.persist();
 }
