@@ -8,6 +8,7 @@ import { type ApiError, fromFirecrackerError, invalidState } from '../errors.ts'
 import type { MicrovmEntry } from '../microvm-entry.ts';
 import { isSameProcessAlive } from '../proc.ts';
 import type { LifecycleContext } from './context.ts';
+import { checkSnapshotState } from './snapshot-rules.ts';
 import { stateFromInstance } from './supervise.ts';
 import { transition } from './transition.ts';
 
@@ -44,6 +45,8 @@ export async function passthrough(
   if (method === 'GET' || method === 'HEAD') return send();
   return entry.lock.run(async () => {
     if (!entry.alive) throw notRunning();
+    const refused = checkSnapshotState(method, pathAndQuery, entry.vm.name, entry.vm.state);
+    if (refused) throw refused;
     const res = await send();
     if (res.status >= 200 && res.status < 300) await syncFromFirecracker(ctx, entry);
     return res;
