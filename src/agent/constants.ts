@@ -22,3 +22,9 @@ export const EVENTS_KEPT = 1_000;
 export const EVENTS_KEEPALIVE_MS = 15_000;
 /** An event stream whose client reads slower than this much backlog is cut (it can resume). */
 export const EVENTS_MAX_BUFFERED_BYTES = 1_048_576;
+/** How much of a log's end is read for its last lines or Firecracker's exit code. */
+export const LOG_TAIL_WINDOW_BYTES = 64 * 1024;
+/** How much of the console's end is searched for the guest's last words (exit code from the log). */
+export const CONSOLE_TAIL_WINDOW_BYTES = 4 * 1024;
+/** During a shutdown, connections that went idle are closed this often. */
+export const SHUTDOWN_IDLE_SWEEP_MS = 100;

@@ -2,6 +2,7 @@
 // the API's zod schemas (src/api/schemas.ts), so a caller gets exactly the documented shapes.
 import { z } from 'zod';
 import type { AgentEvent } from '../api/events.ts';
+import { DEFAULT_STOP_TIMEOUT_S, SNAPSHOT_TIMEOUT_MS } from '../api/limits.ts';
 import {
   type CreateMicrovmRequest,
   type HealthResponse,
@@ -131,7 +132,7 @@ export class AgentClient {
   }
 
   stop(idOrName: string, req: StopMicrovmRequest = {}): Promise<StopMicrovmResponse> {
-    const graceS = req.force ? 0 : (req.timeout_s ?? 10);
+    const graceS = req.force ? 0 : (req.timeout_s ?? DEFAULT_STOP_TIMEOUT_S);
     return this.http.json('POST', this.vmPath(idOrName, '/stop'), stopMicrovmResponse, {
       json: req,
       timeoutMs: graceS * 1000 + this.http.timeoutMs,
@@ -168,7 +169,7 @@ export class AgentClient {
     const full = this.vmPath(idOrName, `/firecracker${path}`);
     const res = await this.http.send(m, full, {
       json: body,
-      timeoutMs: opts.timeoutMs ?? (path.startsWith('/snapshot/') ? 300_000 : undefined),
+      timeoutMs: opts.timeoutMs ?? (path.startsWith('/snapshot/') ? SNAPSHOT_TIMEOUT_MS : undefined),
     });
     const text = await res.text();
     let parsed: unknown = null;
