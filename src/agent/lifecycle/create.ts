@@ -124,6 +124,7 @@ export async function createMicrovm(
     defaultRootfs,
     drives,
     rootfs: '',
+    rootfsReady: Promise.resolve(null),
     fifoFd: null,
     entry: null,
     extra: new Map(),
