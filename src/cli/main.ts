@@ -31,7 +31,7 @@ const commandModules: RegisterCommand[] = [
 export function buildProgram(): Command {
   const program = new Command('fc-macos')
     .description('Run Firecracker microVMs on a Mac (Tart) or a Linux host with KVM')
-    .version(VERSION, '-V, --cli-version', 'print the CLI version')
+    .version(VERSION, '-v, --version', 'print the CLI version (`fc-macos version` adds the agent and Firecracker)')
     .option('--json', 'machine-readable output on stdout (shapes: docs/cli-json.md)')
     .option('--agent-url <url>', 'fc-agent base URL (env FC_MACOS_AGENT_URL)')
     .exitOverride()
