@@ -14,6 +14,7 @@ import { loadMicrovms } from './lifecycle/adopt.ts';
 import type { LifecycleContext } from './lifecycle/context.ts';
 import { createMicrovm } from './lifecycle/create.ts';
 import { type CreateStep, createSteps } from './lifecycle/create-pipeline.ts';
+import { FifoSpares } from './lifecycle/fifo-spares.ts';
 import * as ops from './lifecycle/operations.ts';
 import { passthrough } from './lifecycle/passthrough.ts';
 import { MicrovmRegistry } from './lifecycle/registry.ts';
@@ -59,6 +60,7 @@ export class MicrovmManager {
       microvmsDir: this.microvmsDir,
       registry: this.registry,
       events: this.events,
+      fifos: new FifoSpares(opts.config.stateDir, opts.log),
     };
   }
 

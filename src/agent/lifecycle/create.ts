@@ -125,8 +125,10 @@ export async function createMicrovm(
     drives,
     rootfs: '',
     rootfsReady: Promise.resolve(null),
+    afterSpawn: [],
     fifoFd: null,
     entry: null,
+    firstRecord: Promise.resolve(),
     extra: new Map(),
   };
   try {
@@ -136,5 +138,6 @@ export async function createMicrovm(
     return entry.vm;
   } finally {
     registry.release(id, name);
+    agent.fifos.refillSoon();
   }
 }
