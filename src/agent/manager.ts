@@ -16,7 +16,7 @@ import { createMicrovm } from './lifecycle/create.ts';
 import { type CreateStep, createSteps } from './lifecycle/create-pipeline.ts';
 import { FifoSpares } from './lifecycle/fifo-spares.ts';
 import * as ops from './lifecycle/operations.ts';
-import { passthrough } from './lifecycle/passthrough.ts';
+import { type PassthroughRequest, passthrough } from './lifecycle/passthrough.ts';
 import { MicrovmRegistry } from './lifecycle/registry.ts';
 import type { Logger } from './log.ts';
 import type { MicrovmEntry } from './microvm-entry.ts';
@@ -112,14 +112,8 @@ export class MicrovmManager {
     return ops.remove(this.ctx, entry);
   }
 
-  passthrough(
-    entry: MicrovmEntry,
-    method: string,
-    pathAndQuery: string,
-    body: Buffer | undefined,
-    contentType: string | undefined,
-  ): Promise<RawResponse> {
-    return passthrough(this.ctx, entry, method, pathAndQuery, body, contentType);
+  passthrough(entry: MicrovmEntry, req: PassthroughRequest): Promise<RawResponse> {
+    return passthrough(this.ctx, entry, req);
   }
 
   get isShuttingDown(): boolean {
