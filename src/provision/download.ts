@@ -1,12 +1,13 @@
 // Downloads into fc-macos's asset cache: streamed to a temp file beside the target, hashed on the
 // way, renamed into place only when complete. file:// URLs (a local mirror) are copied.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { access, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { describeNetworkError } from '../client/errors.ts';
 import { ProvisionError } from './errors.ts';
 
 export type FetchFn = typeof fetch;
@@ -17,23 +18,45 @@ export interface DownloadResult {
   bytes: number;
 }
 
+const NETWORK_FIX =
+  'check the network or the mirror, then run `fc-macos setup` again (offline: `fc-macos setup --firecracker-bin FILE --kernel FILE --rootfs FILE`, layout of a mirror for --assets-url in docs/setup.md)';
+
+/** A file:// mirror: a missing file says which one, not a raw ENOENT. */
+async function openFile(url: string): Promise<Readable> {
+  const path = fileURLToPath(url);
+  try {
+    await access(path, constants.R_OK);
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    throw new ProvisionError(
+      'download_failed',
+      `the mirror has no ${path} (${why})`,
+      'copy the upstream files into the mirror as docs/setup.md lays out, or leave out --assets-url to download from upstream',
+    );
+  }
+  return createReadStream(path);
+}
+
 async function openSource(url: string, fetchImpl: FetchFn): Promise<Readable> {
-  if (url.startsWith('file:')) return createReadStream(fileURLToPath(url));
+  if (url.startsWith('file:')) return openFile(url);
   let res: Response;
   try {
     res = await fetchImpl(url, { redirect: 'follow' });
   } catch (err) {
+    // fetch says only "fetch failed"; the cause says why (refused, DNS, certificate, …).
     throw new ProvisionError(
       'download_failed',
-      `download of ${url} failed: ${(err as Error).message}`,
-      'check the network (or use --assets-url with a reachable mirror, or the offline options), then re-run fc-macos setup',
+      `download of ${url} failed: ${describeNetworkError(err)} (${new URL(url).host})`,
+      NETWORK_FIX,
     );
   }
   if (!res.ok || !res.body) {
     throw new ProvisionError(
       'download_failed',
-      `download of ${url} failed: HTTP ${res.status}`,
-      'check the URL or mirror (--assets-url), then re-run fc-macos setup',
+      `download of ${url} failed: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`,
+      res.status === 404
+        ? 'the mirror lacks this file: lay it out as docs/setup.md says (or leave out --assets-url), then run `fc-macos setup` again'
+        : NETWORK_FIX,
     );
   }
   return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
@@ -63,8 +86,8 @@ export async function downloadFile(
     if (err instanceof ProvisionError) throw err;
     throw new ProvisionError(
       'download_failed',
-      `download of ${url} failed: ${(err as Error).message}`,
-      're-run fc-macos setup',
+      `download of ${url} failed: ${describeNetworkError(err)}`,
+      NETWORK_FIX,
     );
   }
   await rename(tmp, dest);

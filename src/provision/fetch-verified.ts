@@ -52,8 +52,8 @@ export async function fetchVerified(
       expected,
       dl.sha256,
       pinned
-        ? `the file changed since its first download (sha256 pinned in ${join(assetsDir(paths), 'manifest.json')}); if the change is expected, delete its entry there and re-run fc-macos setup`
-        : 'the download is corrupted or was tampered with: re-run fc-macos setup, or use another mirror (--assets-url)',
+        ? `the file changed since its first download (sha256 pinned in ${join(assetsDir(paths), 'manifest.json')}); if the change is expected, delete its entry there and run \`fc-macos setup\` again`
+        : 'the download is corrupted or was tampered with: run `fc-macos setup` again, or use another mirror (`fc-macos setup --assets-url URL`)',
     );
   }
   if (!expected) await pinSha256(paths, spec.id, spec.url, dl.sha256);

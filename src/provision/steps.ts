@@ -100,7 +100,7 @@ function nodeStep(ctx: SetupContext): Step {
           node
             ? `Node.js ${node.version} at ${node.path} is too old for fc-agent (needs ${MIN_AGENT_NODE_MAJOR}+)`
             : 'Node.js is still missing after apt-get install nodejs',
-          'install Node.js 18 or later on the Linux side (e.g. from https://github.com/nodesource/distributions), then re-run fc-macos setup',
+          'install Node.js 18 or later on the Linux side (e.g. from https://github.com/nodesource/distributions), then run `fc-macos setup` again',
         );
       }
     },
@@ -303,7 +303,7 @@ export async function waitForAgent(
       throw new ProvisionError(
         'agent_unhealthy',
         `fc-agent does not answer at ${url}/health after ${ctx.agentTimeoutMs / 1000}s (${last})${logs ? `\n${logs}` : ''}`,
-        'fc-macos vm logs; then fc-macos setup --force',
+        'see why in `fc-macos vm logs`, then run `fc-macos setup --force`',
       );
     }
     await sleep(250);

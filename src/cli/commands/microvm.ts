@@ -14,8 +14,8 @@ import {
   parseHostPath,
   parseMemory,
   parseName,
-  parseNonNegativeInt,
   parseStopTimeout,
+  parseTail,
   parseVcpus,
   validateCreateRequest,
 } from '../flags.ts';
@@ -246,7 +246,7 @@ export function registerMicrovm(program: Command): void {
     .description('console output (or firecracker.log with --firecracker)')
     .argument('<name>', 'microVM name or id (prefix)')
     .option('-f, --follow', 'keep printing new output until the microVM exits (Ctrl+C stops)')
-    .option('-n, --tail <n>', 'only the last N lines', parseNonNegativeInt)
+    .option('-n, --tail <n>', 'only the last N lines (0-1000000)', parseTail)
     .option('--firecracker', "firecracker's own log instead of the console")
     .action(
       action<{ follow?: boolean; tail?: number; firecracker?: boolean }>(async (ctx) => {

@@ -1,4 +1,5 @@
 // fc-macos setup: provisions the Linux side (Tart VM or this Linux host) up to a healthy agent.
+import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
@@ -13,6 +14,24 @@ function port(value: string): number {
   if (!Number.isInteger(n) || n < 1 || n > 65535)
     throw new InvalidArgumentError('must be a port number 1-65535');
   return n;
+}
+
+/** --assets-url: an http(s) base, or a file:// directory that exists. */
+export function parseAssetsUrl(value: string): string {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('must be a URL: https://HOST/PATH or file:///DIR (layout: docs/setup.md)');
+  }
+  if (u.protocol === 'file:') {
+    const dir = fileURLToPath(u);
+    if (!existsSync(dir) || !statSync(dir).isDirectory())
+      throw new InvalidArgumentError(`${dir} is not a directory (a file:// mirror is a local directory)`);
+  } else if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new InvalidArgumentError('must be an http://, https:// or file:// URL');
+  }
+  return value;
 }
 
 /** dist/fc-agent.mjs beside the bundled CLI (dist/cli.mjs); FC_MACOS_AGENT_BUNDLE overrides. */
@@ -42,7 +61,11 @@ export function registerSetup(program: Command): void {
     .option('--firecracker-bin <path>', 'install this firecracker binary instead of downloading the release')
     .option('--kernel <path>', 'install this guest kernel instead of downloading it')
     .option('--rootfs <path>', 'install this rootfs image instead of building the Alpine one')
-    .option('--assets-url <url>', 'mirror base URL replacing the download hosts (layout: docs/setup.md)')
+    .option(
+      '--assets-url <url>',
+      'mirror base URL replacing the download hosts (layout: docs/setup.md)',
+      parseAssetsUrl,
+    )
     .option('--agent-port <port>', "the agent's port on the Linux side (default 8080)", port)
     .option('--force', 'reinstall Firecracker, kernel, rootfs and agent, and write a new token')
     .action(
@@ -78,7 +101,7 @@ export function registerSetup(program: Command): void {
         } else {
           ctx.out.note(
             `fc-macos: setup stopped at "${result.error?.step}": ${result.error?.message}\n` +
-              're-run fc-macos setup to resume from there',
+              'run `fc-macos setup` again to resume from there',
           );
         }
         return result.ok ? 0 : 1;

@@ -5,9 +5,12 @@ import { InvalidArgumentError } from 'commander';
 import { cliTarget } from '../../provision/cli-support.ts';
 import { action } from '../context.ts';
 
+const MAX_LINES = 100_000;
+
 function lines(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  if (!/^[0-9]+$/.test(v.trim()) || !Number.isInteger(n) || n < 1 || n > MAX_LINES)
+    throw new InvalidArgumentError(`must be a whole number from 1 to ${MAX_LINES}`);
   return n;
 }
 
@@ -71,7 +74,7 @@ export function registerVm(program: Command): void {
 
   vm.command('logs')
     .description("the agent's journal (and the VM's log for Tart)")
-    .option('-n, --lines <n>', 'how many lines', lines, 200)
+    .option('-n, --lines <n>', `how many lines (1-${MAX_LINES})`, lines, 200)
     .action(
       action<{ lines: number }>(async (ctx) => {
         const { provider } = await cliTarget();
