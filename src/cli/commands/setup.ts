@@ -8,6 +8,7 @@ import { cliTarget } from '../../provision/cli-support.ts';
 import { pickReporter } from '../../provision/reporter.ts';
 import { runSetup } from '../../provision/setup.ts';
 import { action } from '../context.ts';
+import { EXIT_USAGE, formatFix } from '../errors.ts';
 
 function port(value: string): number {
   const n = Number(value);
@@ -48,6 +49,7 @@ interface SetupFlags {
   assetsUrl?: string;
   agentPort?: number;
   force?: boolean;
+  reset?: boolean;
 }
 
 export function registerSetup(program: Command): void {
@@ -68,6 +70,10 @@ export function registerSetup(program: Command): void {
     )
     .option('--agent-port <port>', "the agent's port on the Linux side (default 8080)", port)
     .option('--force', 'reinstall Firecracker, kernel, rootfs and agent, and write a new token')
+    .option(
+      '--reset',
+      'forget the remembered --assets-url, --firecracker-bin, --kernel and --rootfs (download and build again)',
+    )
     .action(
       action<SetupFlags>(async (ctx) => {
         const flags = ctx.opts;
@@ -92,19 +98,29 @@ export function registerSetup(program: Command): void {
           rootfs: flags.rootfs,
           assetsUrl: flags.assetsUrl,
           force: flags.force,
+          reset: flags.reset,
         });
         // The result carries its error: it is the JSON answer, failed or not.
         ctx.out.data(result);
-        if (ctx.json) return result.ok ? 0 : 1;
-        if (result.ok) {
-          ctx.out.note(`fc-macos is set up: fc-agent at ${result.agent_url}\nnext: fc-macos run`);
-        } else {
+        // A file the user gave that is not what it must be is a usage error (exit 2).
+        const failed = result.error?.code === 'file_invalid' ? EXIT_USAGE : 1;
+        if (ctx.json) return result.ok ? 0 : failed;
+        const versions = Object.values(result.versions).join(', ');
+        if (result.ok && result.already_set_up) {
+          ctx.out.note(`fc-macos is already set up: ${versions}; fc-agent at ${result.agent_url}`);
+        } else if (result.ok) {
           ctx.out.note(
-            `fc-macos: setup stopped at "${result.error?.step}": ${result.error?.message}\n` +
-              'run `fc-macos setup` again to resume from there',
+            `fc-macos is set up: ${versions}; fc-agent at ${result.agent_url}\nnext: fc-macos run`,
+          );
+        } else {
+          const [what, fix] = (result.error?.message ?? '').split('\n  fix: ');
+          ctx.out.note(
+            `fc-macos: setup stopped at "${result.error?.step}": ${what}\n` +
+              (fix ? `  fix: ${formatFix(fix)}\n` : '') +
+              '  then run `fc-macos setup` again to resume from there',
           );
         }
-        return result.ok ? 0 : 1;
+        return result.ok ? 0 : failed;
       }),
     );
 }
