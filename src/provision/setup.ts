@@ -129,6 +129,7 @@ export async function runSetup(o: RunSetupOptions): Promise<SetupResult> {
   const prevText = await readSetupStateText(o.paths);
   const prev = await readSetupState(o.paths);
   const state = await initialState(o, prev);
+  const keptOptions = { ...state.options };
   const options = effectiveOptions(o, state);
   // Nothing is written until the Linux side answers (the host step): a setup that fails there
   // (--provider tart on a machine without Tart) leaves the working installation as it was. After
@@ -183,6 +184,8 @@ export async function runSetup(o: RunSetupOptions): Promise<SetupResult> {
       doneBefore: (id) => doneBefore.has(id),
       async record(outcome, err) {
         if (outcome.status === 'failed') {
+          // A refused file is not remembered: the next plain setup uses the one that works.
+          if (errorCode(err) === 'file_invalid') state.options = keptOptions;
           state.last_error = {
             step: outcome.id,
             message: err instanceof Error ? err.message : outcome.detail,

@@ -28,8 +28,11 @@ export function sha256(data: Buffer | string): string {
 const WRAPPER_C = `#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#ifndef VERSION
+#define VERSION "${FIRECRACKER_VERSION}"
+#endif
 int main(int argc, char **argv) {
-  if (argc > 1 && strcmp(argv[1], "--version") == 0) { puts("Firecracker ${FIRECRACKER_VERSION}"); puts(""); return 0; }
+  if (argc > 1 && strcmp(argv[1], "--version") == 0) { puts("Firecracker " VERSION); puts(""); return 0; }
 #ifdef DELEGATE
   argv[0] = DELEGATE;
   execv(DELEGATE, argv);
@@ -47,14 +50,17 @@ int main(int argc, char **argv) {
  * reads the header) that answers --version like v1.14.4 and otherwise execs `delegate` (the
  * double). Compiled once per delegate with the system's cc into the test cache.
  */
-export function firecrackerElf(delegate?: string): Buffer {
-  const key = sha256(`${WRAPPER_C}\0${delegate ?? ''}`).slice(0, 16);
+export function firecrackerElf(delegate?: string, version?: string): Buffer {
+  const key = sha256(`${WRAPPER_C}\0${delegate ?? ''}\0${version ?? ''}`).slice(0, 16);
   const out = join(testBinDir, `fc-wrapper-${key}`);
   if (!existsSync(out)) {
     mkdirSync(testBinDir, { recursive: true });
     const src = `${out}.${process.pid}.c`;
     writeFileSync(src, WRAPPER_C);
-    const define = delegate ? [`-DDELEGATE=${JSON.stringify(delegate)}`] : [];
+    const define = [
+      ...(delegate ? [`-DDELEGATE=${JSON.stringify(delegate)}`] : []),
+      ...(version ? [`-DVERSION=${JSON.stringify(version)}`] : []),
+    ];
     try {
       execFileSync('cc', ['-O1', '-o', `${out}.${process.pid}`, ...define, src]);
       renameSync(`${out}.${process.pid}`, out);
