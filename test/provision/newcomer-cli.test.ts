@@ -108,7 +108,7 @@ describe('a newcomer with the built CLI (local provider, offline)', () => {
     );
     const saved = JSON.parse(readFileSync(join(state, 'setup-state.json'), 'utf8'));
     expect(saved.options).toEqual({ firecracker_bin: h.files.fc, kernel: newKernel, rootfs: h.files.rootfs });
-  });
+  }, 180_000);
 
   it('point 2: a bad --firecracker-bin, --kernel or --rootfs is refused (exit 2) and the installation stays as it was', async () => {
     const h = await home();
@@ -149,7 +149,7 @@ describe('a newcomer with the built CLI (local provider, offline)', () => {
     // doctor still finds everything fine: the bad files never replaced the good ones.
     const doctor = await h.cli('doctor');
     expect(doctor.exitCode).toBe(0);
-  });
+  }, 180_000);
 
   it('point 3, 4 and 6: a failed setup --provider tart breaks nothing; doctor; uninstall leaves nothing', async () => {
     const h = await home();
@@ -177,6 +177,18 @@ describe('a newcomer with the built CLI (local provider, offline)', () => {
     expect(broken.stdout).toMatch(/^✗ firecracker .*is not an ELF executable/m);
     expect(broken.stdout).toMatch(/fix: run `fc-macos setup --force`/);
 
+    // point 10: vm start on a running agent says so; vm status never repeats itself.
+    const start = await h.cli('vm', 'start');
+    expect(start.exitCode).toBe(0);
+    expect(start.stdout).toMatch(/and fc-agent were already running\n$/);
+    expect((await h.cli('vm', 'status')).stdout).toMatch(/^fc-agent \(daemon\): running/m);
+    expect((await h.cli('vm', 'stop')).exitCode).toBe(0);
+    const stopped = await h.cli('vm', 'status');
+    expect(stopped.stdout).toMatch(/^fc-agent \(daemon\): not running/m);
+    expect(stopped.stdout).not.toMatch(/not running — not running/);
+    const restarted = await h.cli('vm', 'start');
+    expect(restarted.stdout).toMatch(/^fc-agent started/);
+
     const un = await h.cli('uninstall', '--yes');
     expect(un.exitCode).toBe(0);
     expect(existsSync(config)).toBe(false);
@@ -192,5 +204,5 @@ describe('a newcomer with the built CLI (local provider, offline)', () => {
     const again = await h.cli('uninstall', '--yes');
     expect(again.stderr).toContain('nothing to remove');
     expect(existsSync(config)).toBe(false);
-  });
+  }, 180_000);
 });
