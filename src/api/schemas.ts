@@ -10,6 +10,10 @@ export const DEFAULT_VCPUS = 1;
 export const DEFAULT_MEMORY_MIB = 128;
 export const MAX_VCPUS = 32;
 export const MIN_MEMORY_MIB = 64;
+/** 1 TiB: far above any host fc-macos runs on; the agent also refuses more than its host has. */
+export const MAX_MEMORY_MIB = 1_048_576;
+/** The most lines `GET …/logs?tail=N` returns. */
+export const MAX_LOG_TAIL = 1_000_000;
 
 export const microvmName = z
   .string()
@@ -48,7 +52,7 @@ export const createMicrovmRequest = z
   .strictObject({
     name: microvmName.optional(),
     vcpus: z.number().int().min(1).max(MAX_VCPUS).default(DEFAULT_VCPUS),
-    memory_mib: z.number().int().min(MIN_MEMORY_MIB).default(DEFAULT_MEMORY_MIB),
+    memory_mib: z.number().int().min(MIN_MEMORY_MIB).max(MAX_MEMORY_MIB).default(DEFAULT_MEMORY_MIB),
     kernel: hostPath.optional().describe("Defaults to the agent's configured kernel (`--kernel`)."),
     rootfs: hostPath
       .optional()

@@ -39,6 +39,8 @@ export function buildProgram(): Command {
     )
     .option('--json', 'machine-readable output on stdout (shapes: docs/cli-json.md)')
     .option('--agent-url <url>', 'fc-agent base URL (env FC_MACOS_AGENT_URL)')
+    // Every subcommand's -h lists the global options (--json, --agent-url) too.
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .showHelpAfterError(false)
     // Commander's usage errors read like ours ("fc-macos: …"); set before the commands are added
