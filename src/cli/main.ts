@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.ts';
 import { registerCompletion } from './commands/completion.ts';
+import { registerDashboard } from './commands/dashboard.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerFirecrackerApi } from './commands/firecracker-api.ts';
 import { registerMicrovm } from './commands/microvm.ts';
@@ -24,6 +25,7 @@ const commandModules: RegisterCommand[] = [
   registerSetup,
   registerDoctor,
   registerVm,
+  registerDashboard,
   registerUninstall,
   registerVersion,
   registerCompletion,
