@@ -1,10 +1,11 @@
 // The setup steps, in order. Each check() looks at the real state of the Linux side (and the
 // recorded sha256 of what was installed), so a done step is a no-op on the next run.
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { type VersionResponse, versionResponse } from '../api/schemas.ts';
 import { generateToken, readToken, writeToken } from '../config/token.ts';
 import { ExecError, KvmError } from '../host/errors.ts';
-import { sha256Bytes, sha256File, writeRemoteFile } from '../host/remote-files.ts';
+import { remoteSha256, sha256Bytes, sha256File, writeRemoteFile } from '../host/remote-files.ts';
 import {
   ALPINE_VERSION,
   assetSet,
@@ -227,10 +228,16 @@ function kernelStep(ctx: SetupContext): Step {
   };
 }
 
+/** The prebuilt fc-guest for the guest's architecture (dist/guest beside the agent bundle), if any. */
+async function guestBinary(ctx: SetupContext): Promise<{ path: string; sha256: string } | null> {
+  const path = join(dirname(ctx.agentBundle), 'guest', `fc-guest-${await linuxArch(ctx)}`);
+  return existsSync(path) ? { path, sha256: await sha256File(path) } : null;
+}
+
 async function rootfsSource(ctx: SetupContext): Promise<string> {
-  return ctx.options.rootfs
-    ? fileSource(ctx.options.rootfs)
-    : `alpine:${ALPINE_VERSION}:${await linuxArch(ctx)}:init-${sha256Bytes(INIT_SCRIPT).slice(0, 16)}`;
+  if (ctx.options.rootfs) return fileSource(ctx.options.rootfs);
+  const guest = await guestBinary(ctx);
+  return `alpine:${ALPINE_VERSION}:${await linuxArch(ctx)}:init-${sha256Bytes(INIT_SCRIPT).slice(0, 16)}:guest-${guest ? guest.sha256.slice(0, 16) : 'none'}`;
 }
 
 function rootfsStep(ctx: SetupContext): Step {
@@ -259,7 +266,27 @@ function rootfsStep(ctx: SetupContext): Step {
           const init = join(scratch, 'init');
           await p.copyIn(tarball, remoteTarball, { mode: 0o600, root });
           await writeRemoteFile((a, o) => p.exec(a, o), init, INIT_SCRIPT, { mode: 0o755, root });
+          const guest = await guestBinary(ctx);
+          let remoteGuest: string | undefined;
+          if (guest) {
+            progress('adding the guest agent fc-guest');
+            remoteGuest = join(scratch, 'fc-guest');
+            await p.copyIn(guest.path, remoteGuest, { mode: 0o755, root });
+            const got = await remoteSha256((a, o) => p.exec(a, o), remoteGuest, root);
+            if (got !== guest.sha256) {
+              throw new ProvisionError(
+                'checksum_mismatch',
+                `fc-guest copied to the Linux side has sha256 ${got ?? '(missing)'}, expected ${guest.sha256}`,
+                'run "fc-macos setup --force rootfs" again',
+              );
+            }
+          } else {
+            progress(
+              `no prebuilt fc-guest for ${await linuxArch(ctx)} beside ${ctx.agentBundle}: the rootfs has no guest agent (exec, cp and a clean stop need it; build it with "npm run build")`,
+            );
+          }
           const argv = buildRootfsArgv({
+            ...(remoteGuest ? { guest: remoteGuest } : {}),
             tarball: remoteTarball,
             init,
             out: layout.rootfs,

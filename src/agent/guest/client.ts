@@ -2,8 +2,8 @@
 // connection (fc-guest serves one operation per connection), so calls run concurrently.
 import { stat } from 'node:fs/promises';
 import { basename, posix } from 'node:path';
+import { GuestError } from '../../guest-protocol/errors.ts';
 import { type ConnectOptions, GuestConnection, type GuestHello, type GuestTarget } from './connection.ts';
-import { GuestError } from './errors.ts';
 import {
   type ExecHandlers,
   type ExecOptions,

@@ -2,7 +2,7 @@
 // `OK <host port>\n`) or straight to a Unix socket (fc-guest --listen-unix, for tests), then the
 // versioned handshake. One operation per connection, as fc-guest serves them.
 import { createConnection, type Socket } from 'node:net';
-import { GuestProtocolError, GuestRemoteError, GuestUnavailableError } from './errors.ts';
+import { GuestProtocolError, GuestUnavailableError } from '../../guest-protocol/errors.ts';
 import {
   encodeFrame,
   type Frame,
@@ -11,7 +11,8 @@ import {
   GUEST_PORT,
   PROTO_VERSION,
   parseJson,
-} from './frames.ts';
+} from '../../guest-protocol/frames.ts';
+import { errorFromFrame } from '../../guest-protocol/tree.ts';
 
 export type GuestTarget =
   /** Firecracker's vsock device: its `uds_path` on the host, and fc-guest's port in the guest. */
@@ -103,7 +104,7 @@ export class GuestConnection {
     this.send(FrameType.HELLO, { proto: PROTO_VERSION });
     const frame = await this.nextWithin(timeoutMs, 'handshake');
     if (!frame) throw new GuestUnavailableError(`${this.where}: closed during the handshake`);
-    if (frame.type === FrameType.ERROR) throw remoteError(frame);
+    if (frame.type === FrameType.ERROR) throw errorFromFrame(frame);
     if (frame.type !== FrameType.HELLO) {
       throw new GuestProtocolError(`${this.where}: expected HELLO, got frame type ${frame.type}`);
     }
@@ -192,6 +193,25 @@ export class GuestConnection {
     });
   }
 
+  /** Writes already-encoded frames (a relayed stream), with backpressure. */
+  sendRaw(bytes: Buffer): Promise<void> {
+    if (this.socket.destroyed)
+      return Promise.reject(new GuestProtocolError(`${this.where}: connection closed`));
+    if (this.socket.write(bytes)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onDrain = (): void => {
+        this.socket.off('close', onClose);
+        resolve();
+      };
+      const onClose = (): void => {
+        this.socket.off('drain', onDrain);
+        reject(new GuestProtocolError(`${this.where}: connection closed while sending`));
+      };
+      this.socket.once('drain', onDrain);
+      this.socket.once('close', onClose);
+    });
+  }
+
   close(): void {
     this.socket.destroy();
   }
@@ -201,17 +221,12 @@ export class GuestConnection {
     await this.send(FrameType.REQUEST, req);
     const frame = await this.nextWithin(timeoutMs, String(req.op));
     if (!frame) throw new GuestProtocolError(`${this.where}: closed before answering ${String(req.op)}`);
-    if (frame.type === FrameType.ERROR) throw remoteError(frame);
+    if (frame.type === FrameType.ERROR) throw errorFromFrame(frame);
     if (frame.type !== FrameType.RESULT) {
       throw new GuestProtocolError(`${this.where}: expected RESULT, got frame type ${frame.type}`);
     }
     return parseJson(frame, 'RESULT');
   }
-}
-
-export function remoteError(frame: Frame): GuestRemoteError {
-  const e = parseJson(frame, 'ERROR');
-  return new GuestRemoteError(String(e.code ?? 'error'), String(e.message ?? 'fc-guest reported an error'));
 }
 
 /** Firecracker's host-initiated vsock handshake; returns bytes that arrived after the OK line. */
@@ -265,3 +280,6 @@ function vsockConnect(socket: Socket, port: number, where: string, timeoutMs: nu
     socket.write(`CONNECT ${port}\n`);
   });
 }
+
+/** fc-guest's ERROR frame as an error to throw. */
+export const remoteError = errorFromFrame;

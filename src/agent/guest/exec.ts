@@ -1,8 +1,9 @@
 // exec over one fc-guest connection: STARTED, then STDOUT/STDERR frames until EXIT; the caller
 // streams stdin, resizes the tty and forwards signals while it runs.
+
+import { GuestProtocolError } from '../../guest-protocol/errors.ts';
+import { DATA_CHUNK, FrameType, parseJson } from '../../guest-protocol/frames.ts';
 import { type ConnectOptions, GuestConnection, type GuestTarget, remoteError } from './connection.ts';
-import { GuestProtocolError } from './errors.ts';
-import { DATA_CHUNK, FrameType, parseJson } from './frames.ts';
 
 export interface ExecOptions {
   argv: string[];

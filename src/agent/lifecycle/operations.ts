@@ -5,6 +5,7 @@ import { CLOSE_MICROVM_DELETED } from '../../api/console.ts';
 import type { Microvm, MicrovmState, StopMicrovmResponse } from '../../api/schemas.ts';
 import { FirecrackerApiError } from '../../firecracker/index.ts';
 import { fromFirecrackerError, invalidState } from '../errors.ts';
+import { stopViaGuest } from '../guest/stop.ts';
 import type { MicrovmEntry } from '../microvm-entry.ts';
 import type { LifecycleContext } from './context.ts';
 import { hardKill, waitFor } from './supervise.ts';
@@ -127,9 +128,20 @@ export function stop(
       }
       return { microvm: entry.vm, stop: { graceful, method, message } };
     };
+    let note = '';
+    if (!req.force && entry.vm.state === 'running') {
+      const viaGuest = await stopViaGuest(
+        entry,
+        req.timeout_s * 1000,
+        (ms) => waitFor(entry.gone, ms),
+        ctx.log,
+      );
+      if (viaGuest.stopped) return result(true, 'guest_shutdown', viaGuest.message);
+      if (viaGuest.note) note = `${viaGuest.note}; then `;
+    }
     if (plan.kind === 'kill') {
       await hardKill(ctx, entry);
-      return result(false, 'kill', plan.message);
+      return result(false, 'kill', `${note}${plan.message}`);
     }
     try {
       await entry.client.sendCtrlAltDel();
@@ -147,13 +159,17 @@ export function stop(
       ctx.log.debug('SendCtrlAltDel got no answer', { id: entry.vm.id, error: err });
     }
     if (await waitFor(entry.gone, req.timeout_s * 1000)) {
-      return result(true, 'ctrl_alt_del', `the guest shut down after Ctrl+Alt+Del within ${req.timeout_s}s`);
+      return result(
+        true,
+        'ctrl_alt_del',
+        `${note}the guest shut down after Ctrl+Alt+Del within ${req.timeout_s}s`,
+      );
     }
     await hardKill(ctx, entry);
     return result(
       false,
       'ctrl_alt_del_then_kill',
-      `the guest did not shut down within ${req.timeout_s}s of Ctrl+Alt+Del: firecracker was killed (SIGKILL)`,
+      `${note}the guest did not shut down within ${req.timeout_s}s of Ctrl+Alt+Del: firecracker was killed (SIGKILL)`,
     );
   });
 }

@@ -18,8 +18,8 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeFrame, FrameType } from '../../../src/agent/guest/frames.ts';
 import { GuestClient } from '../../../src/agent/guest/index.ts';
+import { encodeFrame, FrameType } from '../../../src/guest-protocol/frames.ts';
 import { startTestGuest, type TestGuest } from '../../support/fc-guest.ts';
 
 let guest: TestGuest;
