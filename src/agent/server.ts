@@ -10,6 +10,7 @@ import { agentRoutes } from './routes/agent.ts';
 import { consoleRoutes, consoleUpgrade, notConsolePath } from './routes/console.ts';
 import type { RouteDeps } from './routes/context.ts';
 import { eventRoutes } from './routes/events.ts';
+import { guestRoutes } from './routes/guest.ts';
 import { lifecycleRoutes } from './routes/lifecycle.ts';
 import { microvmRoutes } from './routes/microvms.ts';
 import { passthroughRoutes } from './routes/passthrough.ts';
@@ -25,6 +26,7 @@ export function buildRouter(deps: RouteDeps): Router {
   microvmRoutes(router, deps);
   lifecycleRoutes(router, deps);
   consoleRoutes(router, deps);
+  guestRoutes(router, deps);
   passthroughRoutes(router, deps);
   return router;
 }

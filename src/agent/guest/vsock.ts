@@ -49,7 +49,8 @@ export function guestTargetOf(entry: MicrovmEntry): GuestTarget {
       `no guest agent in this rootfs: microVM ${name} was created with ${entry.rootfsCopied ? 'no vsock device' : `a custom rootfs (${entry.vm.rootfs})`}; fc-guest runs only in the default rootfs that "fc-macos setup" builds`,
     );
   }
-  if (entry.vm.state !== 'running') {
+  // stopping: the stop itself asks fc-guest to shut the guest down.
+  if (entry.vm.state !== 'running' && entry.vm.state !== 'stopping') {
     throw new GuestUnavailableError(
       `microVM ${name} is ${entry.vm.state}: its guest agent answers only while it runs`,
     );

@@ -112,6 +112,7 @@ export function stop(
   return entry.lock.run(async () => {
     requireAlive(entry, 'stop');
     const plan = stopPlan(ctx.arch, entry.vm.state, req.force);
+    const wasRunning = entry.vm.state === 'running';
     entry.intent = 'stop';
     await transition(ctx, entry, 'stopping', 'stop');
     const result = (graceful: boolean, method: StopMicrovmResponse['stop']['method'], message: string) => {
@@ -129,7 +130,7 @@ export function stop(
       return { microvm: entry.vm, stop: { graceful, method, message } };
     };
     let note = '';
-    if (!req.force && entry.vm.state === 'running') {
+    if (!req.force && wasRunning) {
       const viaGuest = await stopViaGuest(
         entry,
         req.timeout_s * 1000,

@@ -1,0 +1,129 @@
+// The guest agent through fc-agent: the double stands in for Firecracker and relays the microVM's
+// vsock socket to a real fc-guest (x86_64 build, test mode) on this machine.
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { GUEST_TREE_CONTENT_TYPE, guestExecResponse, guestStatusResponse } from '../../src/api/guest.ts';
+import { FrameDecoder } from '../../src/guest-protocol/frames.ts';
+import { TreeWriter, treeFrames } from '../../src/guest-protocol/tree.ts';
+import { type StartedAgent, startAgent } from '../support/agent.ts';
+import { startTestGuest, type TestGuest } from '../support/fc-guest.ts';
+import { waitUntil } from '../support/proc.ts';
+import { asError, createVm, post } from './harness.ts';
+
+let agent: StartedAgent;
+let guest: TestGuest;
+let work: string;
+
+beforeAll(async () => {
+  guest = await startTestGuest();
+  agent = await startAgent({ env: { ...process.env, FC_DOUBLE_GUEST_SOCKET: guest.socket } });
+  work = await mkdtemp(join(tmpdir(), 'fcm-guest-routes-'));
+});
+afterAll(async () => {
+  await agent?.stop();
+  await guest?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('guest agent routes', () => {
+  test('a default-rootfs microVM gets a vsock device in its own dir and answers as ready', async () => {
+    const vm = await createVm(agent, { name: 'g1' });
+    const vsock = join(agent.stateDir, 'microvms', vm.id, 'vsock.sock');
+    expect((await stat(vsock)).isSocket()).toBe(true);
+    const res = await agent.json('/agent/microvms/g1/guest');
+    expect(res.status).toBe(200);
+    expect(guestStatusResponse.parse(res.body)).toMatchObject({ ready: true, agent: 'fc-guest', proto: 1 });
+    expect((await agent.fetch('/agent/microvms/g1/guest', { auth: false })).status).toBe(401);
+  });
+
+  test('buffered exec: exit code, separate output, stdin, env, cwd, user', async () => {
+    const r = await post(agent, '/agent/microvms/g1/exec', {
+      argv: ['sh', '-c', 'cat; echo "$X $(pwd) $(id -un)"; echo oops >&2; exit 3'],
+      env: ['X=42'],
+      cwd: '/tmp',
+      user: 'nobody',
+      stdin_base64: Buffer.from('from stdin\n').toString('base64'),
+    });
+    expect(r.status).toBe(200);
+    const body = guestExecResponse.parse(r.body);
+    expect(body.exit_code).toBe(3);
+    expect(Buffer.from(body.stdout_base64, 'base64').toString()).toBe('from stdin\n42 /tmp nobody\n');
+    expect(Buffer.from(body.stderr_base64, 'base64').toString()).toBe('oops\n');
+    const bad = await post(agent, '/agent/microvms/g1/exec', { argv: [] });
+    expect(bad.status).toBe(400);
+    const missing = await post(agent, '/agent/microvms/g1/exec', { argv: ['/no/such/cmd'] });
+    expect(missing.status).toBe(404);
+    expect(asError(missing.body)).toMatchObject({
+      code: 'guest_error',
+      details: { guest_code: 'not_found' },
+    });
+  });
+
+  test('files: a directory up and down through the agent, byte-identical with modes', async () => {
+    const src = join(work, 'src');
+    await mkdir(join(src, 'd'), { recursive: true });
+    await writeFile(join(src, 'd', 'f.txt'), 'content\n', { mode: 0o600 });
+    const chunks: Buffer[] = [];
+    for await (const b of treeFrames(src)) chunks.push(b);
+    const dest = join(work, 'in-guest');
+    const up = await agent.fetch(`/agent/microvms/g1/files?path=${encodeURIComponent(dest)}`, {
+      method: 'PUT',
+      headers: { 'content-type': GUEST_TREE_CONTENT_TYPE },
+      body: Buffer.concat(chunks),
+    });
+    expect(up.status).toBe(200);
+    expect(await up.json()).toEqual({ files: 1, dirs: 2, bytes: 8 });
+    expect(await readFile(join(dest, 'd', 'f.txt'), 'utf8')).toBe('content\n');
+
+    const down = await agent.fetch(`/agent/microvms/g1/files?path=${encodeURIComponent(dest)}`);
+    expect(down.status).toBe(200);
+    expect(down.headers.get('content-type')).toBe(GUEST_TREE_CONTENT_TYPE);
+    const back = join(work, 'back');
+    const writer = new TreeWriter(back);
+    const dec = new FrameDecoder();
+    let summary = null;
+    for (const f of dec.push(Buffer.from(await down.arrayBuffer())))
+      summary = (await writer.write(f)) ?? summary;
+    expect(summary).toEqual({ files: 1, dirs: 2, bytes: 8 });
+    expect((await stat(join(back, 'd', 'f.txt'))).mode & 0o777).toBe(0o600);
+
+    const none = await agent.fetch('/agent/microvms/g1/files?path=/no/such/file');
+    expect(none.status).toBe(404);
+  });
+
+  test('a custom rootfs has no guest agent, and says so', async () => {
+    const custom = join(work, 'custom.ext4');
+    await writeFile(custom, Buffer.alloc(64 * 1024));
+    await createVm(agent, { name: 'plain', rootfs: custom });
+    const res = await agent.json('/agent/microvms/plain/exec', {
+      method: 'POST',
+      body: JSON.stringify({ argv: ['true'] }),
+    });
+    expect(res.status).toBe(503);
+    expect(asError(res.body)).toMatchObject({
+      code: 'guest_unavailable',
+      message: expect.stringContaining('no guest agent in this rootfs'),
+    });
+  });
+
+  test('stop asks fc-guest to shut down first', async () => {
+    // In test mode fc-guest "powers off" by ending itself; the double keeps running, so the stop
+    // then falls back to Ctrl+Alt+Del, and the message says both.
+    const g2 = await startTestGuest();
+    const a2 = await startAgent({ env: { ...process.env, FC_DOUBLE_GUEST_SOCKET: g2.socket } });
+    try {
+      await createVm(a2, { name: 's1' });
+      const r = await post(a2, '/agent/microvms/s1/stop', { timeout_s: 1 });
+      expect(r.status).toBe(200);
+      const body = r.body as { stop: { method: string; message: string } };
+      expect(body.stop.message).toMatch(/did not power off within 1s of fc-guest's shutdown; then /);
+      await waitUntil(() => g2.proc.exitCode !== null, 'fc-guest to end');
+      expect(g2.proc.exitCode).toBe(0);
+    } finally {
+      await a2.stop();
+      await g2.stop();
+    }
+  });
+});
