@@ -127,3 +127,33 @@ describe('guest agent routes', () => {
     }
   });
 });
+
+describe('SDK: AgentClient guest methods', () => {
+  test('waitReady, exec, copyIn and copyOut (docker cp rules), byte-identical', async () => {
+    const { AgentClient } = await import('../../src/client/index.ts');
+    const client = new AgentClient({ baseUrl: agent.url, token: agent.token });
+    await createVm(agent, { name: 'sdk' });
+    expect(await client.waitReady('sdk', 10_000)).toMatchObject({ ready: true });
+    const r = await client.exec('sdk', { argv: ['sh', '-c', 'cat; exit 1'], stdin: 'abc' });
+    expect(r).toMatchObject({ exitCode: 1, signal: null, timedOut: false });
+    expect(r.stdout.toString()).toBe('abc');
+
+    const src = join(work, 'sdk-src.bin');
+    const bytes = (await import('node:crypto')).randomBytes(3 * 1024 * 1024 + 17);
+    await writeFile(src, bytes, { mode: 0o751 });
+    const guestDir = join(work, 'sdk-guest-dir');
+    await mkdir(guestDir);
+    const up = await client.copyIn('sdk', src, guestDir);
+    expect(up).toMatchObject({ files: 1, bytes: bytes.length, dest: join(guestDir, 'sdk-src.bin') });
+    const outDir = join(work, 'sdk-out');
+    await mkdir(outDir);
+    const down = await client.copyOut('sdk', join(guestDir, 'sdk-src.bin'), outDir);
+    expect(down.dest).toBe(join(outDir, 'sdk-src.bin'));
+    expect((await readFile(down.dest)).equals(bytes)).toBe(true);
+    expect((await stat(down.dest)).mode & 0o777).toBe(0o751);
+    await expect(client.copyOut('sdk', '/no/such', outDir)).rejects.toMatchObject({
+      code: 'guest_error',
+      status: 404,
+    });
+  });
+});
