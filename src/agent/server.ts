@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'n
 import type { Duplex } from 'node:stream';
 import type { Authenticator } from './auth.ts';
 import { ApiError } from './errors.ts';
+import { handleExecUpgrade } from './guest/exec-ws.ts';
 import { errorBody, sendError } from './http/respond.ts';
 import { Router, splitUrl } from './http/router.ts';
 import { agentRoutes } from './routes/agent.ts';
@@ -106,11 +107,12 @@ export function createAgentServer(deps: ServerDeps): Server {
         s.length !== 4 ||
         s[0] !== 'agent' ||
         s[1] !== 'microvms' ||
-        s[3] !== 'console'
+        (s[3] !== 'console' && s[3] !== 'exec')
       ) {
         throw notConsolePath(url.rawPath);
       }
-      consoleUpgrade(deps.manager, s[2] ?? '', req, socket, head);
+      if (s[3] === 'exec') handleExecUpgrade(req, socket, head, deps.manager.resolve(s[2] ?? ''), log);
+      else consoleUpgrade(deps.manager, s[2] ?? '', req, socket, head);
     } catch (err) {
       const apiErr = err instanceof ApiError ? err : internal(err);
       if (apiErr.status >= 500) log.error('console upgrade failed', { url: req.url, error: err });

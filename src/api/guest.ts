@@ -63,3 +63,55 @@ export type GuestTransferSummary = z.infer<typeof guestTransferSummary>;
 
 /** The content type of a file tree in fc-guest's frames (docs/guest-protocol.md). */
 export const GUEST_TREE_CONTENT_TYPE = 'application/vnd.fc-macos.guest-tree';
+
+/**
+ * The WebSocket exec (GET .../exec with Upgrade: websocket): the client's first message, as text.
+ * Then the client sends stdin as binary messages and control as text (guestExecControl); the agent
+ * sends output as binary messages whose first byte is 1 (stdout) or 2 (stderr), and events as text
+ * (guestExecEvent). Closing the WebSocket kills the command.
+ */
+export const guestExecStreamRequest = guestExecRequest.omit({ stdin_base64: true }).extend({
+  /** A pty of this size: output then arrives as stdout only. */
+  tty: z
+    .strictObject({ rows: z.number().int().min(1).max(65535), cols: z.number().int().min(1).max(65535) })
+    .nullable()
+    .default(null),
+  /** Whether stdin messages follow; otherwise the command reads /dev/null. */
+  stdin: z.boolean().default(false),
+});
+export type GuestExecStreamRequest = z.input<typeof guestExecStreamRequest>;
+
+export const guestExecControl = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('eof') }),
+  z.strictObject({
+    type: z.literal('resize'),
+    rows: z.number().int().min(1).max(65535),
+    cols: z.number().int().min(1).max(65535),
+  }),
+  z.strictObject({
+    type: z.literal('signal'),
+    signal: z.union([z.string().min(1).max(16), z.number().int().min(1).max(64)]),
+  }),
+]);
+export type GuestExecControl = z.infer<typeof guestExecControl>;
+
+export const guestExecEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('started'), pid: z.number().int() }),
+  z.object({
+    type: z.literal('exit'),
+    exit_code: z.number().int(),
+    signal: z.string().nullable(),
+    timed_out: z.boolean(),
+  }),
+  /** The command could not start or the guest agent failed; `code` as in the agent's errors. */
+  z.object({
+    type: z.literal('error'),
+    code: z.string(),
+    message: z.string(),
+    guest_code: z.string().optional(),
+  }),
+]);
+export type GuestExecEvent = z.infer<typeof guestExecEvent>;
+
+export const EXEC_STDOUT = 1;
+export const EXEC_STDERR = 2;

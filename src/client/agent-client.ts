@@ -2,7 +2,7 @@
 // the API's zod schemas (src/api/schemas.ts), so a caller gets exactly the documented shapes.
 import { z } from 'zod';
 import type { AgentEvent } from '../api/events.ts';
-import type { GuestExecRequest, GuestStatusResponse } from '../api/guest.ts';
+import type { GuestExecRequest, GuestExecStreamRequest, GuestStatusResponse } from '../api/guest.ts';
 import { DEFAULT_STOP_TIMEOUT_S, SNAPSHOT_TIMEOUT_MS } from '../api/limits.ts';
 import {
   type CreateMicrovmRequest,
@@ -24,6 +24,7 @@ import {
 import type { TransferOptions } from '../guest-protocol/tree.ts';
 import { type ConsoleConnection, openConsole } from './console.ts';
 import { type EventsOptions, readEvents } from './events.ts';
+import { type ExecStream, type ExecStreamHandlers, openExecStream } from './exec-stream.ts';
 import { type CopyResult, type ExecBufferedResult, GuestApi } from './guest.ts';
 import { AgentHttp, DEFAULT_TIMEOUT_MS } from './http.ts';
 
@@ -93,6 +94,15 @@ export class AgentClient {
   /** Runs a command in the microVM to completion (buffered; stdin given whole). */
   exec(idOrName: string, req: GuestExecRequest & { stdin?: Buffer | string }): Promise<ExecBufferedResult> {
     return this.guestApi.exec(idOrName, req);
+  }
+
+  /** Starts a command with streamed stdin/stdout/stderr, optional tty, resize and signals (WebSocket). */
+  execStream(
+    idOrName: string,
+    req: GuestExecStreamRequest,
+    handlers?: ExecStreamHandlers,
+  ): Promise<ExecStream> {
+    return openExecStream(this.http, this.vmPath(idOrName, '/exec'), req, handlers);
   }
 
   /** Copies a local file or directory into the microVM (`docker cp` rules). */

@@ -157,3 +157,59 @@ describe('SDK: AgentClient guest methods', () => {
     });
   });
 });
+
+describe('SDK: streaming exec over WebSocket', () => {
+  beforeAll(async () => {
+    await createVm(agent, { name: 'ws' });
+  });
+
+  test('stdin with EOF, separate stdout/stderr, exit code', async () => {
+    const { AgentClient } = await import('../../src/client/index.ts');
+    const client = new AgentClient({ baseUrl: agent.url, token: agent.token });
+    await client.waitReady('ws', 10_000);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const s = await client.execStream(
+      'ws',
+      { argv: ['sh', '-c', 'tr a-z A-Z; echo e >&2; exit 5'], stdin: true },
+      { onStdout: (b) => out.push(b), onStderr: (b) => err.push(b) },
+    );
+    s.write('hello\n');
+    s.end();
+    expect(await s.exit).toEqual({ exitCode: 5, signal: null, timedOut: false });
+    expect(Buffer.concat(out).toString()).toBe('HELLO\n');
+    expect(Buffer.concat(err).toString()).toBe('e\n');
+  });
+
+  test('a tty with resize, and a signal reaches the command', async () => {
+    const { AgentClient } = await import('../../src/client/index.ts');
+    const client = new AgentClient({ baseUrl: agent.url, token: agent.token });
+    const out: Buffer[] = [];
+    const s = await client.execStream(
+      'ws',
+      {
+        argv: ['sh', '-c', 'stty size; read x; stty size; sleep 30'],
+        stdin: true,
+        tty: { rows: 11, cols: 22 },
+      },
+      { onStdout: (b) => out.push(b) },
+    );
+    await waitUntil(() => Buffer.concat(out).toString().includes('11 22'), 'the first size');
+    s.resize(33, 44);
+    s.write('\r');
+    await waitUntil(() => Buffer.concat(out).toString().includes('33 44'), 'the new size');
+    s.signal('INT');
+    expect(await s.exit).toMatchObject({ exitCode: 130, signal: 'INT' });
+  });
+
+  test('a missing command is an error before any output; a bad request too', async () => {
+    const { AgentClient } = await import('../../src/client/index.ts');
+    const client = new AgentClient({ baseUrl: agent.url, token: agent.token });
+    await expect(client.execStream('ws', { argv: ['/no/such/cmd'] })).rejects.toMatchObject({
+      code: 'guest_error',
+      details: { guest_code: 'not_found' },
+    });
+    await expect(client.execStream('ws', { argv: [] })).rejects.toMatchObject({ code: 'bad_request' });
+    await expect(client.execStream('nope', { argv: ['true'] })).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
