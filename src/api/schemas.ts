@@ -158,8 +158,8 @@ export const stopMicrovmResponse = z.object({
   stop: z.object({
     graceful: z.boolean().describe('true when the guest shut down on its own before the timeout.'),
     method: z
-      .enum(['ctrl_alt_del', 'ctrl_alt_del_then_kill', 'kill'])
-      .describe('What was done: SendCtrlAltDel then (maybe) SIGKILL, or SIGKILL only.'),
+      .enum(['guest_shutdown', 'ctrl_alt_del', 'ctrl_alt_del_then_kill', 'kill'])
+      .describe("What was done: fc-guest's shutdown, SendCtrlAltDel then (maybe) SIGKILL, or SIGKILL only."),
     message: z.string().describe('Human explanation, e.g. why the stop was hard on aarch64.'),
   }),
 });
@@ -222,6 +222,10 @@ export const errorCode = z.enum([
   'invalid_state',
   'firecracker_error',
   'firecracker_unreachable',
+  /** The guest agent (fc-guest) cannot be reached: booting, or a rootfs without it. */
+  'guest_unavailable',
+  /** The guest agent refused or failed the request (details.guest_code says how). */
+  'guest_error',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof errorCode>;

@@ -11,6 +11,7 @@ import { resolveBinary } from '../config.ts';
 import { ConsoleSession } from '../console/session.ts';
 import { KILL_WAIT_MS } from '../constants.ts';
 import { copySparse } from '../files.ts';
+import { vsockConfigure } from '../guest/vsock.ts';
 import { MicrovmEntry, type MicrovmPaths } from '../microvm-entry.ts';
 import { readProcStat } from '../proc.ts';
 import type { LifecycleContext } from './context.ts';
@@ -315,6 +316,7 @@ export const createSteps: readonly CreateStep[] = [
   firecrackerLaunch,
   firecrackerMetrics,
   firecrackerConfigure,
+  vsockConfigure,
   consoleSession,
   firecrackerStart,
   microvmPublish,
