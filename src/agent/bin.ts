@@ -4,13 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { VERSION } from '../version.ts';
 import { Authenticator, loadToken, TokenFileError } from './auth.ts';
 import { type AgentConfig, ConfigError, parseCli, resolveBinary, USAGE } from './config.ts';
+import { SHUTDOWN_GRACE_MS, SHUTDOWN_IDLE_SWEEP_MS } from './constants.ts';
 import { Logger } from './log.ts';
 import { MicrovmManager } from './manager.ts';
 import { createAgentServer } from './server.ts';
 import { StatsCollector } from './stats.ts';
-
-/** How long a shutdown waits for in-flight requests before cutting connections. */
-const SHUTDOWN_GRACE_MS = 10_000;
 
 function fail(message: string, code: number): never {
   process.stderr.write(`fc-agent: ${message}\n`);
@@ -78,7 +76,7 @@ async function run(config: AgentConfig): Promise<void> {
     server.closeIdleConnections();
     // Ends console clients (CLOSE_AGENT_SHUTDOWN) and log follows; stops microVMs if asked to.
     await manager.shutdown(config.stopVmsOnExit);
-    const idle = setInterval(() => server.closeIdleConnections(), 100);
+    const idle = setInterval(() => server.closeIdleConnections(), SHUTDOWN_IDLE_SWEEP_MS);
     const timer = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
     await Promise.race([closed, timer]);
     clearInterval(idle);

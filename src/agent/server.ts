@@ -9,6 +9,7 @@ import { Router, splitUrl } from './http/router.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { consoleRoutes, consoleUpgrade, notConsolePath } from './routes/console.ts';
 import type { RouteDeps } from './routes/context.ts';
+import { eventRoutes } from './routes/events.ts';
 import { lifecycleRoutes } from './routes/lifecycle.ts';
 import { microvmRoutes } from './routes/microvms.ts';
 import { passthroughRoutes } from './routes/passthrough.ts';
@@ -20,6 +21,7 @@ export interface ServerDeps extends RouteDeps {
 export function buildRouter(deps: RouteDeps): Router {
   const router = new Router();
   agentRoutes(router, deps);
+  eventRoutes(router, deps);
   microvmRoutes(router, deps);
   lifecycleRoutes(router, deps);
   consoleRoutes(router, deps);

@@ -1,2 +1,4 @@
 export * from './console.ts';
+export * from './events.ts';
+export * from './limits.ts';
 export * from './schemas.ts';

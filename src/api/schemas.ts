@@ -2,6 +2,7 @@
 // (src/client) and the CLI take their types from them, and docs/agent-api.md describes them.
 // Change a shape here and every side follows.
 import { z } from 'zod';
+import { DEFAULT_STOP_TIMEOUT_S, MAX_STOP_TIMEOUT_S } from './limits.ts';
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 export const DEFAULT_BOOT_ARGS = 'console=ttyS0 reboot=k panic=1 pci=off';
@@ -143,7 +144,7 @@ export type MicrovmList = z.infer<typeof microvmList>;
 
 /** POST .../stop */
 export const stopMicrovmRequest = z.strictObject({
-  timeout_s: z.number().min(0).max(600).default(10),
+  timeout_s: z.number().min(0).max(MAX_STOP_TIMEOUT_S).default(DEFAULT_STOP_TIMEOUT_S),
   /** Skip the graceful attempt and kill at once. */
   force: z.boolean().default(false),
 });

@@ -4,6 +4,7 @@
 // agent going away, a signal, and (as a last resort) process exit.
 import type { AgentClient } from '../client/agent-client.ts';
 import type { ConsoleEnd } from '../client/console.ts';
+import { safeField, terminalSafe } from './format.ts';
 
 export const DETACH_BYTE = 0x1d;
 
@@ -114,7 +115,7 @@ export async function attachTerminal(
     // Handlers first: until they are installed a SIGTERM kills the process outright, and anyone
     // watching the terminal may send one as soon as the first byte below appears.
     for (const s of Object.keys(SIGNAL_EXIT) as NodeJS.Signals[]) process.on(s, onSignal);
-    stderr.write(`[attached to microVM ${name}: Ctrl+] detaches]${nl}`);
+    stderr.write(`[attached to microVM ${safeField(name)}: Ctrl+] detaches]${nl}`);
     if (raw) stdin.setRawMode(true);
     // Data before end: subscribing delivers what already arrived (the history first), and an end
     // that already happened fires at once, after it.
@@ -129,6 +130,6 @@ export async function attachTerminal(
   process.off('exit', restore);
   const { exitCode, message } = describeOutcome(name, outcome);
   // The terminal is cooked again: a plain newline ends the guest's last (maybe partial) line.
-  stderr.write(`\n[${message}]\n`);
+  stderr.write(`\n[${terminalSafe(message)}]\n`);
   return exitCode;
 }

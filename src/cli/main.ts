@@ -11,6 +11,7 @@ import { registerUninstall } from './commands/uninstall.ts';
 import { registerVersion } from './commands/version.ts';
 import { registerVm } from './commands/vm.ts';
 import { describeError, EXIT_USAGE } from './errors.ts';
+import { terminalSafe } from './format.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -31,7 +32,11 @@ const commandModules: RegisterCommand[] = [
 export function buildProgram(): Command {
   const program = new Command('fc-macos')
     .description('Run Firecracker microVMs on a Mac (Tart) or a Linux host with KVM')
-    .version(VERSION, '-V, --cli-version', 'print the CLI version')
+    .version(
+      VERSION,
+      '-v, --version',
+      'print the CLI version (`fc-macos version` adds the agent and Firecracker)',
+    )
     .option('--json', 'machine-readable output on stdout (shapes: docs/cli-json.md)')
     .option('--agent-url <url>', 'fc-agent base URL (env FC_MACOS_AGENT_URL)')
     .exitOverride()
@@ -39,7 +44,7 @@ export function buildProgram(): Command {
     // Commander's usage errors read like ours ("fc-macos: …"); set before the commands are added
     // so every subcommand inherits it.
     .configureOutput({
-      outputError: (text, write) => write(text.replace(/^error: /, 'fc-macos: ')),
+      outputError: (text, write) => write(terminalSafe(text.replace(/^error: /, 'fc-macos: '))),
     });
   for (const register of commandModules) register(program);
   return program;
@@ -63,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT_USAGE;
     }
     const report = describeError(err);
-    process.stderr.write(`fc-macos: ${report.message}\n`);
+    process.stderr.write(`fc-macos: ${terminalSafe(report.message)}\n`);
     if (json)
       process.stdout.write(
         `${JSON.stringify({ error: { code: report.code, message: report.message } }, null, 2)}\n`,

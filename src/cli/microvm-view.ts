@@ -1,7 +1,16 @@
 // Human views of microVMs: the list table, the status page, the summary. Pure functions of the
 // API objects (plus a clock and a paint function) so their output is testable as text.
 import type { Microvm, MicrovmState } from '../api/schemas.ts';
-import { keyValues, mib, type Paint, relativeTime, shortId, stateColour, table } from './format.ts';
+import {
+  safeField as f,
+  keyValues,
+  mib,
+  type Paint,
+  relativeTime,
+  shortId,
+  stateColour,
+  table,
+} from './format.ts';
 
 /** Stable order: by name, then id. */
 export function sortMicrovms(list: Microvm[]): Microvm[] {
@@ -19,14 +28,15 @@ export function describeExit(vm: Microvm): string {
     : vm.exit.code === null
       ? 'code unknown'
       : `code ${vm.exit.code}`;
-  return `${vm.exit.reason.replace('_', ' ')}, ${how}`;
+  return f(`${vm.exit.reason.replace('_', ' ')}, ${how}`);
 }
 
 export function listTable(list: Microvm[], paint: Paint, now: Date = new Date()): string {
+  // Every field comes from the agent: escaped before painting (docs/cli.md, "Output").
   const rows = sortMicrovms(list).map((vm) => [
-    vm.name,
-    shortId(vm.id),
-    paint(stateColour(vm.state), vm.state),
+    f(vm.name),
+    f(shortId(vm.id)),
+    paint(stateColour(vm.state), f(vm.state)),
     String(vm.vcpus),
     mib(vm.memory_mib),
     vm.pid === null ? '-' : String(vm.pid),
@@ -53,17 +63,18 @@ export function summaryLine(list: Microvm[]): string {
 export function statusPage(vm: Microvm, paint: Paint, now: Date = new Date()): string {
   const when = (iso: string | null): string => (iso ? `${relativeTime(iso, now)} (${iso})` : '-');
   const pairs: Array<[string, string]> = [
-    ['Name', vm.name],
-    ['ID', vm.id],
-    ['State', paint(stateColour(vm.state), vm.state) + (vm.exit ? ` (${describeExit(vm)})` : '')],
+    ['Name', f(vm.name)],
+    ['ID', f(vm.id)],
+    ['State', paint(stateColour(vm.state), f(vm.state)) + (vm.exit ? ` (${describeExit(vm)})` : '')],
     ['vCPUs', `${vm.vcpus}${vm.smt ? ' (SMT)' : ''}`],
     ['Memory', mib(vm.memory_mib)],
-    ['Kernel', vm.kernel],
-    ['Rootfs', `${vm.rootfs}${vm.read_only_rootfs ? ' (read-only)' : ''}`],
-    ['Boot args', vm.boot_args],
+    ['Kernel', f(vm.kernel)],
+    ['Rootfs', `${f(vm.rootfs)}${vm.read_only_rootfs ? ' (read-only)' : ''}`],
+    ['Boot args', f(vm.boot_args)],
   ];
-  if (vm.initrd) pairs.push(['Initrd', vm.initrd]);
-  for (const d of vm.drives) pairs.push([`Drive ${d.id}`, `${d.path}${d.read_only ? ' (read-only)' : ''}`]);
+  if (vm.initrd) pairs.push(['Initrd', f(vm.initrd)]);
+  for (const d of vm.drives)
+    pairs.push([`Drive ${f(d.id)}`, `${f(d.path)}${d.read_only ? ' (read-only)' : ''}`]);
   if (vm.balloon) pairs.push(['Balloon', `${mib(vm.balloon.amount_mib)}`]);
   pairs.push(
     ['PID', vm.pid === null ? '-' : String(vm.pid)],
@@ -73,7 +84,7 @@ export function statusPage(vm: Microvm, paint: Paint, now: Date = new Date()): s
   if (vm.exit) pairs.push(['Exited', when(vm.exit.at)]);
   let text = keyValues(pairs);
   if (vm.last_console_lines.length > 0) {
-    text += `\nLast console lines:\n${vm.last_console_lines.map((l) => `  ${l}`).join('\n')}`;
+    text += `\nLast console lines:\n${vm.last_console_lines.map((l) => `  ${f(l)}`).join('\n')}`;
   }
   return text;
 }

@@ -1,6 +1,8 @@
 // The typed client of fc-agent's HTTP API (docs/agent-api.md). Every response body is parsed with
 // the API's zod schemas (src/api/schemas.ts), so a caller gets exactly the documented shapes.
 import { z } from 'zod';
+import type { AgentEvent } from '../api/events.ts';
+import { DEFAULT_STOP_TIMEOUT_S, SNAPSHOT_TIMEOUT_MS } from '../api/limits.ts';
 import {
   type CreateMicrovmRequest,
   type HealthResponse,
@@ -19,6 +21,7 @@ import {
   versionResponse,
 } from '../api/schemas.ts';
 import { type ConsoleConnection, openConsole } from './console.ts';
+import { type EventsOptions, readEvents } from './events.ts';
 import { AgentHttp, DEFAULT_TIMEOUT_MS } from './http.ts';
 
 export interface AgentClientOptions {
@@ -129,7 +132,7 @@ export class AgentClient {
   }
 
   stop(idOrName: string, req: StopMicrovmRequest = {}): Promise<StopMicrovmResponse> {
-    const graceS = req.force ? 0 : (req.timeout_s ?? 10);
+    const graceS = req.force ? 0 : (req.timeout_s ?? DEFAULT_STOP_TIMEOUT_S);
     return this.http.json('POST', this.vmPath(idOrName, '/stop'), stopMicrovmResponse, {
       json: req,
       timeoutMs: graceS * 1000 + this.http.timeoutMs,
@@ -166,7 +169,7 @@ export class AgentClient {
     const full = this.vmPath(idOrName, `/firecracker${path}`);
     const res = await this.http.send(m, full, {
       json: body,
-      timeoutMs: opts.timeoutMs ?? (path.startsWith('/snapshot/') ? 300_000 : undefined),
+      timeoutMs: opts.timeoutMs ?? (path.startsWith('/snapshot/') ? SNAPSHOT_TIMEOUT_MS : undefined),
     });
     const text = await res.text();
     let parsed: unknown = null;
@@ -183,6 +186,16 @@ export class AgentClient {
     }
     if (res.status === 401) return this.http.fail(m, full, new Response(text, { status: 401 }));
     return { status: res.status, body: parsed };
+  }
+
+  /**
+   * The agent's microVM events (GET /agent/events) as they happen; with `since`, first those after
+   * that seq (or a `reset` event when the agent no longer knows it: list again). Ends when the
+   * agent ends the stream or `signal` aborts.
+   */
+  events(opts: EventsOptions = {}): AsyncIterable<AgentEvent> {
+    const http = this.http;
+    return { [Symbol.asyncIterator]: () => readEvents(http, opts) };
   }
 
   /** The console over a WebSocket: history first, then live output; write() sends input. */

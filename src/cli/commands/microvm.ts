@@ -48,7 +48,11 @@ interface CreateFlags {
 
 function addCreateFlags(cmd: Command): Command {
   return cmd
-    .option('--name <name>', 'name (lowercase letters, digits, ".", "_", "-"; default: generated)', parseName)
+    .option(
+      '--name <name>',
+      'name matching [a-z0-9][a-z0-9._-]{0,62} (lowercase letters, digits, ".", "_", "-"; default: generated)',
+      parseName,
+    )
     .option('--vcpus <n>', 'vCPUs (1-32; default from config.yaml, else 1)', parseVcpus)
     .option('--memory <mib>', 'memory in MiB (>= 64; default from config.yaml, else 128)', parseMemory)
     .option('--kernel <path>', "guest kernel on the agent host (default: the agent's)", parseHostPath)
