@@ -19,6 +19,8 @@ import { passthrough } from './lifecycle/passthrough.ts';
 import { MicrovmRegistry } from './lifecycle/registry.ts';
 import type { Logger } from './log.ts';
 import type { MicrovmEntry } from './microvm-entry.ts';
+import { NetworkService } from './net/service.ts';
+import { withNetworkSteps } from './net/steps.ts';
 
 export { type StopPlan, stopPlan } from './lifecycle/operations.ts';
 export { ID_PATTERN } from './lifecycle/registry.ts';
@@ -32,6 +34,8 @@ export interface ManagerOptions {
   createSteps?: readonly CreateStep[];
   /** Where events go; default a new log. */
   events?: EventLog;
+  /** The default network; default one made from config.network. */
+  network?: NetworkService;
 }
 
 function linuxArch(): string {
@@ -50,7 +54,7 @@ export class MicrovmManager {
 
   constructor(opts: ManagerOptions) {
     this.microvmsDir = join(opts.config.stateDir, 'microvms');
-    this.steps = opts.createSteps ?? createSteps;
+    this.steps = opts.createSteps ?? withNetworkSteps(createSteps);
     this.events = opts.events ?? new EventLog();
     this.ctx = {
       config: opts.config,
@@ -59,6 +63,7 @@ export class MicrovmManager {
       microvmsDir: this.microvmsDir,
       registry: this.registry,
       events: this.events,
+      network: opts.network ?? new NetworkService(opts.config, opts.log),
     };
   }
 
@@ -82,8 +87,19 @@ export class MicrovmManager {
   }
 
   /** Loads every state.json and re-adopts the firecrackers still running. */
-  load(): Promise<void> {
-    return loadMicrovms(this.ctx);
+  async load(): Promise<void> {
+    await this.ctx.network.init();
+    await loadMicrovms(this.ctx);
+    // Leases are the live microVMs' records: rules and taps are rebuilt to match them exactly.
+    const live = this.all().flatMap((e) =>
+      e.alive && e.vm.network ? [{ id: e.vm.id, name: e.vm.name, network: e.vm.network }] : [],
+    );
+    await this.ctx.network.reconcile(live);
+  }
+
+  /** The default network (null with --no-network). */
+  get network(): NetworkService {
+    return this.ctx.network;
   }
 
   start(entry: MicrovmEntry): Promise<Microvm> {

@@ -1,4 +1,5 @@
 export * from './console.ts';
 export * from './events.ts';
 export * from './limits.ts';
+export * from './network.ts';
 export * from './schemas.ts';

@@ -3,6 +3,7 @@
 // Change a shape here and every side follows.
 import { z } from 'zod';
 import { DEFAULT_STOP_TIMEOUT_S, MAX_STOP_TIMEOUT_S } from './limits.ts';
+import { MAC_PATTERN, microvmNetwork, portMapping } from './network.ts';
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 export const DEFAULT_BOOT_ARGS = 'console=ttyS0 reboot=k panic=1 pci=off';
@@ -71,8 +72,32 @@ export const createMicrovmRequest = z
      * are set. Goes with no kernel, rootfs, initrd, drives or balloon, and is never started at once.
      */
     configure: z.boolean().default(true),
+    /**
+     * default: a tap on the agent's bridge, an address, NAT out (the agent's default unless it runs
+     * with --no-network); none: no network interface.
+     */
+    network: z.enum(['default', 'none']).optional(),
+    /** Published ports (DNAT on the Linux side), as `-p [HOST_IP:]HOST_PORT:GUEST_PORT[/proto]`. */
+    ports: z.array(portMapping).max(64).default([]),
+    /** The guest's MAC; default one derived from its address. */
+    mac: z
+      .string()
+      .regex(MAC_PATTERN, 'must be a MAC address in lower-case hex, e.g. 06:00:ac:1e:00:02')
+      .optional(),
+    /** Blocks traffic between this microVM and the others on the bridge. */
+    isolated: z.boolean().default(false),
   })
   .superRefine((req, ctx) => {
+    if (req.network === 'none' || !req.configure) {
+      const why = req.network === 'none' ? 'network is none' : 'configure is false';
+      if (req.ports.length > 0)
+        ctx.addIssue({ code: 'custom', path: ['ports'], message: `cannot be given when ${why}` });
+      for (const field of ['mac', 'isolated'] as const) {
+        if (req[field] !== undefined && req[field] !== false) {
+          ctx.addIssue({ code: 'custom', path: [field], message: `cannot be given when ${why}` });
+        }
+      }
+    }
     if (req.configure) return;
     if (req.start === true) {
       ctx.addIssue({ code: 'custom', path: ['start'], message: 'cannot be true when configure is false' });
@@ -136,6 +161,8 @@ export const microvm = z.object({
   exit: exitInfo.nullable(),
   /** Last console lines; filled for stopped and exited microVMs. */
   last_console_lines: z.array(z.string()),
+  /** Address, MAC, tap and published ports; null without a network (records before it: null). */
+  network: microvmNetwork.nullable().default(null),
 });
 export type Microvm = z.infer<typeof microvm>;
 
@@ -219,6 +246,8 @@ export const errorCode = z.enum([
   'invalid_state',
   'firecracker_error',
   'firecracker_unreachable',
+  /** The agent's default network cannot be set up (a missing capability; the message names the fix). */
+  'network_unavailable',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof errorCode>;

@@ -3,6 +3,9 @@
 // network is never touched.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
 
 export interface Netns {
   readonly name: string;
@@ -62,3 +65,51 @@ process.on('exit', () => {
     } catch {}
   }
 });
+
+/**
+ * A way from this process to a TCP port on 127.0.0.1 inside namespace `ns`, without any link
+ * between the namespaces: socat inside turns the port into a Unix socket in `dir`, a server here
+ * on 127.0.0.1 pipes each connection into that socket.
+ */
+export async function relayFromNetns(
+  ns: string,
+  port: number,
+  dir: string,
+): Promise<{ port: number; close(): void }> {
+  const sock = join(dir, `relay-${port}-${randomBytes(3).toString('hex')}.sock`);
+  const inner = spawn(
+    'ip',
+    ['netns', 'exec', ns, 'socat', `UNIX-LISTEN:${sock},fork,mode=600`, `TCP:127.0.0.1:${port}`],
+    {
+      stdio: 'ignore',
+    },
+  );
+  for (let i = 0; i < 250 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 20));
+  if (!existsSync(sock)) {
+    inner.kill('SIGKILL');
+    throw new Error(`relay into ${ns}: socat did not make ${sock}`);
+  }
+  const sockets = new Set<Socket>();
+  const server = createServer((c) => {
+    const u = connect(sock);
+    sockets.add(c).add(u);
+    c.pipe(u).pipe(c);
+    const end = (): void => {
+      c.destroy();
+      u.destroy();
+      sockets.delete(c);
+      sockets.delete(u);
+    };
+    c.on('error', end).on('close', end);
+    u.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => {
+      server.close();
+      for (const s of sockets) s.destroy();
+      inner.kill('SIGKILL');
+    },
+  };
+}

@@ -1,6 +1,7 @@
 // IPv4 arithmetic for the agent's microVM subnet: parsing, overlap with the host's routes, the
 // address a name gets, and the MAC derived from an address. Pure, so every rule is unit-tested.
 import { createHash } from 'node:crypto';
+import { MAC_PATTERN } from '../../api/network.ts';
 
 export interface Subnet {
   /** Network address as an unsigned 32-bit number. */
@@ -82,8 +83,6 @@ export function macFor(addr: number): string {
   const bytes = [0x06, 0xfc, addr >>> 24, (addr >>> 16) & 255, (addr >>> 8) & 255, addr & 255];
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
-
-export const MAC_PATTERN = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
 /** A MAC a guest may use: well-formed and unicast (multicast bit clear). */
 export function validMac(mac: string): boolean {

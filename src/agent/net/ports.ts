@@ -1,57 +1,10 @@
 // Published ports: the `-p [HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|/udp]` syntax and the check that a
 // host port is free (not another microVM's publication, not a socket a process holds).
-import { formatIpv4, parseIpv4 } from './ipv4.ts';
+import { formatPublish, type PortMapping, parsePublish } from '../../api/network.ts';
+import { formatIpv4 } from './ipv4.ts';
 
-export type Protocol = 'tcp' | 'udp';
-
-export interface PortMapping {
-  /** null: every address of the Linux side (and localhost). */
-  host_ip: string | null;
-  host_port: number;
-  guest_port: number;
-  protocol: Protocol;
-}
-
-export class PublishSyntaxError extends Error {
-  readonly code = 'publish_invalid';
-}
-
-function port(text: string, what: string, spec: string): number {
-  const n = Number(text);
-  if (!/^\d{1,5}$/.test(text) || n < 1 || n > 65_535) {
-    throw new PublishSyntaxError(`"${spec}": ${what} "${text}" must be a port from 1 to 65535`);
-  }
-  return n;
-}
-
-/** Docker's -p syntax, IPv4 only. */
-export function parsePublish(spec: string): PortMapping {
-  const usage = '(use [HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|/udp], e.g. 8080:80 or 127.0.0.1:8080:80/tcp)';
-  const [body = '', proto, extra] = spec.split('/');
-  if (extra !== undefined || (proto !== undefined && proto !== 'tcp' && proto !== 'udp')) {
-    throw new PublishSyntaxError(`"${spec}": the protocol must be tcp or udp ${usage}`);
-  }
-  const parts = body.split(':');
-  if (parts.length < 2 || parts.length > 3)
-    throw new PublishSyntaxError(`"${spec}" is not a port mapping ${usage}`);
-  let hostIp: string | null = null;
-  if (parts.length === 3) {
-    const ip = parseIpv4(parts[0] ?? '');
-    if (ip === null) throw new PublishSyntaxError(`"${spec}": "${parts[0]}" is not an IPv4 address ${usage}`);
-    hostIp = formatIpv4(ip);
-    if (hostIp === '0.0.0.0') hostIp = null;
-  }
-  return {
-    host_ip: hostIp,
-    host_port: port(parts[parts.length - 2] ?? '', 'host port', spec),
-    guest_port: port(parts[parts.length - 1] ?? '', 'guest port', spec),
-    protocol: proto === 'udp' ? 'udp' : 'tcp',
-  };
-}
-
-export function formatPublish(p: PortMapping): string {
-  return `${p.host_ip ?? '0.0.0.0'}:${p.host_port}->${p.guest_port}/${p.protocol}`;
-}
+export type Protocol = PortMapping['protocol'];
+export { formatPublish, type PortMapping, parsePublish };
 
 /** Two publications clash when protocol and port match and their addresses can meet. */
 export function clashes(a: PortMapping, b: PortMapping): boolean {
