@@ -13,6 +13,7 @@ import { eventRoutes } from './routes/events.ts';
 import { lifecycleRoutes } from './routes/lifecycle.ts';
 import { microvmRoutes } from './routes/microvms.ts';
 import { passthroughRoutes } from './routes/passthrough.ts';
+import { portForwardRoutes, portForwardUpgrade } from './routes/port-forward.ts';
 
 export interface ServerDeps extends RouteDeps {
   auth: Authenticator;
@@ -26,6 +27,7 @@ export function buildRouter(deps: RouteDeps): Router {
   lifecycleRoutes(router, deps);
   consoleRoutes(router, deps);
   passthroughRoutes(router, deps);
+  portForwardRoutes(router, deps);
   return router;
 }
 
@@ -99,6 +101,17 @@ export function createAgentServer(deps: ServerDeps): Server {
       const why = auth.check(req);
       if (why !== null) throw unauthorized(why);
       const s = url.segments;
+      if (
+        req.method === 'GET' &&
+        s.length === 4 &&
+        s[0] === 'agent' &&
+        s[1] === 'microvms' &&
+        s[3] === 'port-forward'
+      ) {
+        const query = new URLSearchParams(url.rawQuery);
+        portForwardUpgrade(deps.manager, s[2] ?? '', query, req, socket, head, rejectUpgrade);
+        return;
+      }
       if (
         req.method !== 'GET' ||
         s.length !== 4 ||

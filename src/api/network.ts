@@ -69,3 +69,10 @@ export function parsePublish(spec: string): PortMapping {
 export function formatPublish(p: PortMapping): string {
   return `${p.host_ip ?? '0.0.0.0'}:${p.host_port}->${p.guest_port}/${p.protocol}`;
 }
+
+/**
+ * GET /agent/microvms/:id/port-forward?port=N with `Connection: Upgrade` and this `Upgrade:`
+ * token: after `101 Switching Protocols` the connection carries the bytes of one TCP connection
+ * to the guest's address and port, both ways, until either side closes.
+ */
+export const PORT_FORWARD_PROTOCOL = 'fc-port-forward';

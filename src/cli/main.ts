@@ -6,6 +6,7 @@ import { registerCompletion } from './commands/completion.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerFirecrackerApi } from './commands/firecracker-api.ts';
 import { registerMicrovm } from './commands/microvm.ts';
+import { registerPortForward } from './commands/port-forward.ts';
 import { registerSetup } from './commands/setup.ts';
 import { registerUninstall } from './commands/uninstall.ts';
 import { registerVersion } from './commands/version.ts';
@@ -24,6 +25,7 @@ const commandModules: RegisterCommand[] = [
   registerSetup,
   registerDoctor,
   registerVm,
+  registerPortForward,
   registerUninstall,
   registerVersion,
   registerCompletion,
