@@ -3,6 +3,7 @@
 // Change a shape here and every side follows.
 import { z } from 'zod';
 import { DEFAULT_STOP_TIMEOUT_S, MAX_STOP_TIMEOUT_S } from './limits.ts';
+import { MAC_PATTERN, microvmNetwork, portMapping } from './network.ts';
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 export const DEFAULT_BOOT_ARGS = 'console=ttyS0 reboot=k panic=1 pci=off';
@@ -76,8 +77,38 @@ export const createMicrovmRequest = z
       .describe(
         'false: launch a bare firecracker (only its metrics file set), to be configured entirely through the passthrough, e.g. for `PUT /snapshot/load`, which Firecracker refuses once boot resources are set. Goes with no kernel, rootfs, initrd, drives or balloon, and is never started at once.',
       ),
+    network: z
+      .enum(['default', 'none'])
+      .optional()
+      .describe(
+        "default: a tap on the agent's bridge, an address, NAT out (the agent's default unless it runs with --no-network); none: no network interface.",
+      ),
+    ports: z
+      .array(portMapping)
+      .max(64)
+      .default([])
+      .describe('Published ports (DNAT on the Linux side), as `-p [HOST_IP:]HOST_PORT:GUEST_PORT[/proto]`.'),
+    mac: z
+      .string()
+      .regex(MAC_PATTERN, 'must be a MAC address in lower-case hex, e.g. 06:00:ac:1e:00:02')
+      .optional()
+      .describe("The guest's MAC; default one derived from its address."),
+    isolated: z
+      .boolean()
+      .default(false)
+      .describe('Blocks traffic between this microVM and the others on the bridge.'),
   })
   .superRefine((req, ctx) => {
+    if (req.network === 'none' || !req.configure) {
+      const why = req.network === 'none' ? 'network is none' : 'configure is false';
+      if (req.ports.length > 0)
+        ctx.addIssue({ code: 'custom', path: ['ports'], message: `cannot be given when ${why}` });
+      for (const field of ['mac', 'isolated'] as const) {
+        if (req[field] !== undefined && req[field] !== false) {
+          ctx.addIssue({ code: 'custom', path: [field], message: `cannot be given when ${why}` });
+        }
+      }
+    }
     if (req.configure) return;
     if (req.start === true) {
       ctx.addIssue({ code: 'custom', path: ['start'], message: 'cannot be true when configure is false' });
@@ -140,6 +171,10 @@ export const microvm = z.object({
   last_console_lines: z
     .array(z.string())
     .describe('Last console lines; filled for stopped and exited microVMs.'),
+  network: microvmNetwork
+    .nullable()
+    .default(null)
+    .describe('Address, MAC, tap and published ports; null without a network (records before it: null).'),
 });
 export type Microvm = z.infer<typeof microvm>;
 
@@ -226,6 +261,8 @@ export const errorCode = z.enum([
   'guest_unavailable',
   /** The guest agent refused or failed the request (details.guest_code says how). */
   'guest_error',
+  /** The agent's default network cannot be set up (a missing capability; the message names the fix). */
+  'network_unavailable',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof errorCode>;

@@ -9,6 +9,7 @@ import { registerDoctor } from './commands/doctor.ts';
 import { registerExec } from './commands/exec.ts';
 import { registerFirecrackerApi } from './commands/firecracker-api.ts';
 import { registerMicrovm } from './commands/microvm.ts';
+import { registerPortForward } from './commands/port-forward.ts';
 import { registerSetup } from './commands/setup.ts';
 import { registerUninstall } from './commands/uninstall.ts';
 import { registerVersion } from './commands/version.ts';
@@ -30,6 +31,7 @@ const commandModules: RegisterCommand[] = [
   registerDoctor,
   registerVm,
   registerDashboard,
+  registerPortForward,
   registerUninstall,
   registerVersion,
   registerCompletion,

@@ -184,6 +184,7 @@ export const firecrackerLaunch: CreateStep = {
       started_at: null,
       exit: null,
       last_console_lines: [],
+      network: null,
     };
     const e = new MicrovmEntry(vm, paths, st?.starttime ?? null, ctx.defaultRootfs, 'creating');
     ctx.entry = e;
