@@ -53,6 +53,8 @@ export async function startAgent(cleanup: Cleanup, opts: AgentOptions): Promise<
       opts.kernel,
       '--rootfs',
       opts.rootfs,
+      // A benchmark must not change the machine's network (bench/net.ts measures networking).
+      '--no-network',
     ],
     { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
   );

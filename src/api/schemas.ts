@@ -3,6 +3,7 @@
 // Change a shape here and every side follows.
 import { z } from 'zod';
 import { DEFAULT_STOP_TIMEOUT_S, MAX_STOP_TIMEOUT_S } from './limits.ts';
+import { MAC_PATTERN, microvmNetwork, portMapping } from './network.ts';
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 export const DEFAULT_BOOT_ARGS = 'console=ttyS0 reboot=k panic=1 pci=off';
@@ -10,6 +11,10 @@ export const DEFAULT_VCPUS = 1;
 export const DEFAULT_MEMORY_MIB = 128;
 export const MAX_VCPUS = 32;
 export const MIN_MEMORY_MIB = 64;
+/** 1 TiB: far above any host fc-macos runs on; the agent also refuses more than its host has. */
+export const MAX_MEMORY_MIB = 1_048_576;
+/** The most lines `GET …/logs?tail=N` returns. */
+export const MAX_LOG_TAIL = 1_000_000;
 
 export const microvmName = z
   .string()
@@ -48,7 +53,7 @@ export const createMicrovmRequest = z
   .strictObject({
     name: microvmName.optional(),
     vcpus: z.number().int().min(1).max(MAX_VCPUS).default(DEFAULT_VCPUS),
-    memory_mib: z.number().int().min(MIN_MEMORY_MIB).default(DEFAULT_MEMORY_MIB),
+    memory_mib: z.number().int().min(MIN_MEMORY_MIB).max(MAX_MEMORY_MIB).default(DEFAULT_MEMORY_MIB),
     kernel: hostPath.optional().describe("Defaults to the agent's configured kernel (`--kernel`)."),
     rootfs: hostPath
       .optional()
@@ -72,8 +77,38 @@ export const createMicrovmRequest = z
       .describe(
         'false: launch a bare firecracker (only its metrics file set), to be configured entirely through the passthrough, e.g. for `PUT /snapshot/load`, which Firecracker refuses once boot resources are set. Goes with no kernel, rootfs, initrd, drives or balloon, and is never started at once.',
       ),
+    network: z
+      .enum(['default', 'none'])
+      .optional()
+      .describe(
+        "default: a tap on the agent's bridge, an address, NAT out (the agent's default unless it runs with --no-network); none: no network interface.",
+      ),
+    ports: z
+      .array(portMapping)
+      .max(64)
+      .default([])
+      .describe('Published ports (DNAT on the Linux side), as `-p [HOST_IP:]HOST_PORT:GUEST_PORT[/proto]`.'),
+    mac: z
+      .string()
+      .regex(MAC_PATTERN, 'must be a MAC address in lower-case hex, e.g. 06:00:ac:1e:00:02')
+      .optional()
+      .describe("The guest's MAC; default one derived from its address."),
+    isolated: z
+      .boolean()
+      .default(false)
+      .describe('Blocks traffic between this microVM and the others on the bridge.'),
   })
   .superRefine((req, ctx) => {
+    if (req.network === 'none' || !req.configure) {
+      const why = req.network === 'none' ? 'network is none' : 'configure is false';
+      if (req.ports.length > 0)
+        ctx.addIssue({ code: 'custom', path: ['ports'], message: `cannot be given when ${why}` });
+      for (const field of ['mac', 'isolated'] as const) {
+        if (req[field] !== undefined && req[field] !== false) {
+          ctx.addIssue({ code: 'custom', path: [field], message: `cannot be given when ${why}` });
+        }
+      }
+    }
     if (req.configure) return;
     if (req.start === true) {
       ctx.addIssue({ code: 'custom', path: ['start'], message: 'cannot be true when configure is false' });
@@ -136,6 +171,10 @@ export const microvm = z.object({
   last_console_lines: z
     .array(z.string())
     .describe('Last console lines; filled for stopped and exited microVMs.'),
+  network: microvmNetwork
+    .nullable()
+    .default(null)
+    .describe('Address, MAC, tap and published ports; null without a network (records before it: null).'),
 });
 export type Microvm = z.infer<typeof microvm>;
 
@@ -154,8 +193,8 @@ export const stopMicrovmResponse = z.object({
   stop: z.object({
     graceful: z.boolean().describe('true when the guest shut down on its own before the timeout.'),
     method: z
-      .enum(['ctrl_alt_del', 'ctrl_alt_del_then_kill', 'kill'])
-      .describe('What was done: SendCtrlAltDel then (maybe) SIGKILL, or SIGKILL only.'),
+      .enum(['guest_shutdown', 'ctrl_alt_del', 'ctrl_alt_del_then_kill', 'kill'])
+      .describe("What was done: fc-guest's shutdown, SendCtrlAltDel then (maybe) SIGKILL, or SIGKILL only."),
     message: z.string().describe('Human explanation, e.g. why the stop was hard on aarch64.'),
   }),
 });
@@ -218,6 +257,12 @@ export const errorCode = z.enum([
   'invalid_state',
   'firecracker_error',
   'firecracker_unreachable',
+  /** The guest agent (fc-guest) cannot be reached: booting, or a rootfs without it. */
+  'guest_unavailable',
+  /** The guest agent refused or failed the request (details.guest_code says how). */
+  'guest_error',
+  /** The agent's default network cannot be set up (a missing capability; the message names the fix). */
+  'network_unavailable',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof errorCode>;

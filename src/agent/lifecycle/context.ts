@@ -2,6 +2,7 @@
 import type { AgentConfig } from '../config.ts';
 import type { EventLog } from '../events/event-log.ts';
 import type { Logger } from '../log.ts';
+import type { NetworkService } from '../net/service.ts';
 import type { FifoSpares } from './fifo-spares.ts';
 import type { MicrovmRegistry } from './registry.ts';
 
@@ -17,4 +18,6 @@ export interface LifecycleContext {
   readonly events: EventLog;
   /** Console FIFOs made ahead of creates. */
   readonly fifos: FifoSpares;
+  /** The default network (taps, addresses, rules); see src/agent/net. */
+  readonly network: NetworkService;
 }

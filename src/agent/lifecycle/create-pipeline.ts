@@ -11,6 +11,7 @@ import { resolveBinary } from '../config.ts';
 import { ConsoleSession } from '../console/session.ts';
 import { KILL_WAIT_MS } from '../constants.ts';
 import { copySparse } from '../files.ts';
+import { vsockConfigure } from '../guest/vsock.ts';
 import { MicrovmEntry, type MicrovmPaths } from '../microvm-entry.ts';
 import { readProcStat } from '../proc.ts';
 import type { LifecycleContext } from './context.ts';
@@ -183,6 +184,7 @@ export const firecrackerLaunch: CreateStep = {
       started_at: null,
       exit: null,
       last_console_lines: [],
+      network: null,
     };
     const e = new MicrovmEntry(vm, paths, st?.starttime ?? null, ctx.defaultRootfs, 'creating');
     ctx.entry = e;
@@ -315,6 +317,7 @@ export const createSteps: readonly CreateStep[] = [
   firecrackerLaunch,
   firecrackerMetrics,
   firecrackerConfigure,
+  vsockConfigure,
   consoleSession,
   firecrackerStart,
   microvmPublish,
