@@ -1,8 +1,10 @@
 // fc-agent's command line: flags, their FC_AGENT_* environment equivalents, defaults, and the
 // checks that turn a bad value into one clear line (bin.ts prints it and exits 2).
+
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/errors.ts';
 import type { LogLevel } from './log.ts';
 
 export interface ListenAddress {
@@ -26,14 +28,6 @@ export interface AgentConfig {
 }
 
 export type CliAction = { kind: 'version' } | { kind: 'help' } | { kind: 'run'; config: AgentConfig };
-
-export class ConfigError extends Error {
-  readonly code = 'config_invalid';
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
 
 export const DEFAULT_LISTEN = '0.0.0.0:8080';
 export const DEFAULT_STATE_DIR = '/var/lib/fc-agent';
