@@ -96,7 +96,7 @@ describe('a newcomer with the built CLI (local provider, offline)', () => {
       const out = tty.text();
       // Each progress line is cut to the terminal's width; the numbers come first.
       expect(out).toMatch(
-        /\[4\/7\] Firecracker v1\.14\.4 — downloading \d+ KiB of \d+ KiB, \d+ (KiB|MiB)\/s/,
+        /\[4\/7\] Firecracker v1\.14\.4 — downloading \d+ KiB of \d+ KiB, \d+(\.\d)? (KiB|MiB)\/s/,
       );
       expect(out).toMatch(/\[6\/7\] default rootfs \(Alpine 3\.24\.1\) — downloading \d+ KiB of \d+ KiB/);
       expect(out).toContain('building the ext4 image');
