@@ -3,6 +3,7 @@
 // They throw commander's InvalidArgumentError: commander prefixes the flag and exits with 2.
 import { InvalidArgumentError } from 'commander';
 import type { z } from 'zod';
+import { MAC_PATTERN, type PortMapping, parsePublish } from '../api/network.ts';
 import {
   type CreateMicrovmRequest,
   createMicrovmRequest,
@@ -70,6 +71,30 @@ export function parseDrive(value: string, previous: DriveFlag[] = []): DriveFlag
   const path = m?.[1] ?? value;
   if (!path.startsWith('/')) throw new InvalidArgumentError(`PATH[:ro] with ${ABSOLUTE}`);
   return [...previous, { path, read_only: m?.[2] === 'ro' }];
+}
+
+/** -p/--publish [HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|/udp], repeatable (Docker's syntax). */
+export function parsePublishFlag(value: string, previous: PortMapping[] = []): PortMapping[] {
+  try {
+    return [...previous, parsePublish(value)];
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+export const MAC_ALLOWED = 'must be a unicast MAC address in hex, e.g. 06:00:ac:1e:00:02';
+
+export function parseMac(value: string): string {
+  const mac = value.toLowerCase();
+  if (!MAC_PATTERN.test(mac) || (Number.parseInt(mac.slice(0, 2), 16) & 1) === 1) {
+    throw new InvalidArgumentError(MAC_ALLOWED);
+  }
+  return mac;
+}
+
+export function parseNetworkMode(value: string): 'default' | 'none' {
+  if (value !== 'default' && value !== 'none') throw new InvalidArgumentError('must be default or none');
+  return value;
 }
 
 export const TIMEOUT_ALLOWED = 'must be a number of seconds from 0 to 600';

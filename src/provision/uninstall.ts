@@ -77,6 +77,23 @@ async function removeIfEmpty(dir: string): Promise<boolean> {
   }
 }
 
+/** The agent's bridge, taps, nftables tables; IP forwarding back as it was (local provider). */
+async function removeAgentNetwork(provider: HostProvider, removed: string[]): Promise<void> {
+  const node = await provider.findNode().catch(() => null);
+  if (!node) return;
+  const argv = [
+    node.path,
+    provider.layout.agentBundle,
+    '--uninstall-network',
+    '--state-dir',
+    provider.layout.agentDir,
+  ];
+  const res = await provider.exec(argv, { root: true }).catch(() => null);
+  if (res && res.exitCode === 0) {
+    for (const line of res.stdout.split('\n')) if (line.startsWith('removed ')) removed.push(line.slice(8));
+  }
+}
+
 export async function runUninstall(provider: HostProvider, paths: FcMacosPaths): Promise<UninstallResult> {
   const removed: string[] = [];
   const state = await readSetupState(paths);
@@ -92,6 +109,7 @@ export async function runUninstall(provider: HostProvider, paths: FcMacosPaths):
   } else {
     const client = await agentClient(provider, paths);
     for (const vm of live) await client.kill(vm.id).catch(() => undefined);
+    await removeAgentNetwork(provider, removed);
     await provider.removeAgent();
     killLeftoverFirecrackers(provider.layout.agentDir);
     const existed = existsSync(provider.layout.agentDir);

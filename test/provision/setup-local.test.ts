@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import { INIT_SCRIPT } from '../../src/provision/rootfs/init.ts';
 import { readSetupState } from '../../src/provision/state.ts';
 import { firecrackerElf, sha256 } from '../support/assets.ts';
 import { haltLoopElf } from '../support/kernel.ts';
+import { guestBin } from '../support/paths.ts';
 import { ext4Cat, makeEnv, makeExt4 } from './harness.ts';
 
 describe('setup with the local provider against a local asset mirror', () => {
@@ -52,6 +54,11 @@ describe('setup with the local provider against a local asset mirror', () => {
     expect(readFileSync(l.kernel).equals(env.assets.kernelBytes)).toBe(true);
     expect(ext4Cat(l.rootfs, '/init')).toBe(INIT_SCRIPT);
     expect(ext4Cat(l.rootfs, '/etc/os-release')).toContain('Alpine Linux (test)');
+    // The guest agent for this machine's architecture, byte-identical, executable.
+    const guestCopy = join(env.dir, 'fc-guest-from-rootfs');
+    execFileSync('debugfs', ['-R', `dump -p /usr/sbin/fc-guest ${guestCopy}`, l.rootfs], { stdio: 'ignore' });
+    expect(await sha256File(guestCopy)).toBe(await sha256File(guestBin));
+    expect(statSync(guestCopy).mode & 0o777).toBe(0o755);
     expect(await sha256File(l.agentBundle)).toBe(await sha256File(env.agentBundle));
 
     // The token: 0600 on both sides, the same value, and the agent accepts it.

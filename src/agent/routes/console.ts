@@ -95,5 +95,7 @@ export function consoleUpgrade(
 }
 
 export function notConsolePath(path: string): ApiError {
-  return badRequest(`WebSocket upgrades are only served on /agent/microvms/{idOrName}/console, not ${path}`);
+  return badRequest(
+    `WebSocket upgrades are only served on /agent/microvms/{idOrName}/console and .../exec, not ${path}`,
+  );
 }

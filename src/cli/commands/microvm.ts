@@ -1,6 +1,7 @@
 // microVM lifecycle: `run`, `microvm create|list|status|shell|logs|stop|rm|pause|resume`, and the
 // top-level aliases `ls` and `ps` (both = `microvm list`).
 import type { Command } from 'commander';
+import type { PortMapping } from '../../api/network.ts';
 import type { CreateMicrovmRequest, Microvm, StopMicrovmResponse } from '../../api/schemas.ts';
 import type { AgentClient } from '../../client/agent-client.ts';
 import { loadConfig } from '../../config/config.ts';
@@ -12,8 +13,11 @@ import {
   parseBootArgs,
   parseDrive,
   parseHostPath,
+  parseMac,
   parseMemory,
   parseName,
+  parseNetworkMode,
+  parsePublishFlag,
   parseStopTimeout,
   parseTail,
   parseVcpus,
@@ -44,6 +48,10 @@ interface CreateFlags {
   trackDirtyPages?: boolean;
   /** microvm create only: a bare firecracker, nothing configured (for snapshots load). */
   bare?: boolean;
+  network?: 'default' | 'none';
+  publish?: PortMapping[];
+  mac?: string;
+  isolated?: boolean;
 }
 
 function addCreateFlags(cmd: Command): Command {
@@ -74,7 +82,19 @@ function addCreateFlags(cmd: Command): Command {
     )
     .option('--read-only-rootfs', 'attach the root filesystem read-only')
     .option('--smt', 'simultaneous multithreading (x86_64 only)')
-    .option('--track-dirty-pages', 'track dirty pages (needed for Diff snapshots)');
+    .option('--track-dirty-pages', 'track dirty pages (needed for Diff snapshots)')
+    .option(
+      '--network <mode>',
+      "default: a tap on the agent's bridge, an address, outbound NAT; none: no network interface",
+      parseNetworkMode,
+    )
+    .option(
+      '-p, --publish <[host_ip:]host_port:guest_port[/tcp|/udp]>',
+      'publish a guest port on the Linux side (repeatable; reach it at `fc-macos vm ip`, or localhost on a Linux host)',
+      parsePublishFlag,
+    )
+    .option('--mac <mac>', "the guest's MAC address (default: derived from its address)", parseMac)
+    .option('--isolated', 'no traffic to or from the other microVMs on the bridge');
 }
 
 async function createRequest(flags: CreateFlags, start: boolean): Promise<CreateMicrovmRequest> {
@@ -95,6 +115,10 @@ async function createRequest(flags: CreateFlags, start: boolean): Promise<Create
     track_dirty_pages: flags.trackDirtyPages,
     start,
     configure: flags.bare ? false : undefined,
+    network: flags.network,
+    ports: flags.publish,
+    mac: flags.mac,
+    isolated: flags.isolated,
   };
   for (const k of Object.keys(req) as Array<keyof CreateMicrovmRequest>)
     if (req[k] === undefined) delete req[k];

@@ -43,6 +43,18 @@ export function registerVm(program: Command): void {
       }),
     );
 
+  vm.command('ip')
+    .description("the Linux side's address: published ports (-p) are reached there")
+    .action(
+      action(async (ctx) => {
+        const { provider } = await cliTarget();
+        const ip = new URL(await provider.agentUrl()).hostname;
+        ctx.out.data({ ip });
+        ctx.out.line(ip);
+        return 0;
+      }),
+    );
+
   vm.command('start')
     .description('start the VM (Tart) and the agent')
     .action(
