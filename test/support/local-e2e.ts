@@ -3,7 +3,7 @@
 // (run --background, list, logs, stop), then uninstall leaving no process and no file behind.
 // test/provision/local-e2e runs it with the Firecracker double, test/real/setup-local with real
 // Firecracker.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
