@@ -202,7 +202,7 @@ describe('pause, resume, stop, rm', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual([
       expect.stringMatching(/^stopped idle \(killed\): not booted/),
-      'stopped web (shut down cleanly)',
+      'stopped web (shut down cleanly after Ctrl+Alt+Del)',
     ]);
     const list = await cli.json<{ microvms: Microvm[] }>(['ls']);
     expect(list.body.microvms.map((m) => m.state)).toEqual(['stopped', 'stopped', 'stopped']);

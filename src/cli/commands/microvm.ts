@@ -148,9 +148,24 @@ async function stopOne(
   return client.stop(name, { force: flags.force ?? false, timeout_s: flags.timeout ?? 10 });
 }
 
+/** "ready" when fc-guest answers (a ping: reads nothing, changes nothing), else why not. */
+async function guestLine(client: AgentClient, vm: Microvm): Promise<string | undefined> {
+  if (vm.state !== 'running') return undefined;
+  try {
+    const g = await client.guestStatus(vm.name);
+    return `ready (fc-guest ${g.version}, up ${Math.round(g.uptime_ms / 1000)}s)`;
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    if (/no guest agent in this rootfs/.test(msg)) return 'none (custom rootfs)';
+    return `not answering yet (${(err as { code?: string }).code ?? 'error'})`;
+  }
+}
+
 function stopLine(r: StopMicrovmResponse): string {
   const how = r.stop.graceful
-    ? 'shut down cleanly'
+    ? r.stop.method === 'guest_shutdown'
+      ? 'shut down cleanly by the guest agent'
+      : 'shut down cleanly after Ctrl+Alt+Del'
     : r.stop.method === 'kill'
       ? 'killed'
       : 'killed after the timeout';
@@ -162,13 +177,18 @@ export function registerMicrovm(program: Command): void {
     program
       .command('run')
       .description('create and boot a microVM, then attach its console (Ctrl+] detaches)')
-      .option('-b, --background', 'do not attach: print the microVM and exit'),
+      .option('-b, --background', 'do not attach: print the microVM and exit')
+      .option('--wait', 'return (or attach) only once the guest agent answers: the guest has booted'),
   ).action(
-    action<CreateFlags & { background?: boolean }>(async (ctx) => {
+    action<CreateFlags & { background?: boolean; wait?: boolean }>(async (ctx) => {
       if (!ctx.opts.background) refuseJsonAttach(ctx, 'run without --background');
       const req = await createRequest(ctx.opts, true);
       const client = await ctx.client();
       const vm = await client.createMicrovm(req);
+      if (ctx.opts.wait) {
+        const g = await client.waitReady(vm.name, 120_000);
+        ctx.out.note(`microVM ${vm.name} is ready (guest agent fc-guest ${g.version} answered)`);
+      }
       if (ctx.opts.background) {
         ctx.out.data(vm);
         ctx.out.line(
@@ -218,7 +238,7 @@ export function registerMicrovm(program: Command): void {
         if (name) {
           const vm = await client.getMicrovm(name);
           ctx.out.data(vm);
-          ctx.out.line(statusPage(vm, ctx.out.paint));
+          ctx.out.line(statusPage(vm, ctx.out.paint, new Date(), await guestLine(client, vm)));
           return 0;
         }
         const list = await listAll(client);
