@@ -15,6 +15,7 @@ import { guestRoutes } from './routes/guest.ts';
 import { lifecycleRoutes } from './routes/lifecycle.ts';
 import { microvmRoutes } from './routes/microvms.ts';
 import { passthroughRoutes } from './routes/passthrough.ts';
+import { portForwardRoutes, portForwardUpgrade } from './routes/port-forward.ts';
 
 export interface ServerDeps extends RouteDeps {
   auth: Authenticator;
@@ -29,6 +30,7 @@ export function buildRouter(deps: RouteDeps): Router {
   consoleRoutes(router, deps);
   guestRoutes(router, deps);
   passthroughRoutes(router, deps);
+  portForwardRoutes(router, deps);
   return router;
 }
 
@@ -102,6 +104,17 @@ export function createAgentServer(deps: ServerDeps): Server {
       const why = auth.check(req);
       if (why !== null) throw unauthorized(why);
       const s = url.segments;
+      if (
+        req.method === 'GET' &&
+        s.length === 4 &&
+        s[0] === 'agent' &&
+        s[1] === 'microvms' &&
+        s[3] === 'port-forward'
+      ) {
+        const query = new URLSearchParams(url.rawQuery);
+        portForwardUpgrade(deps.manager, s[2] ?? '', query, req, socket, head, rejectUpgrade);
+        return;
+      }
       if (
         req.method !== 'GET' ||
         s.length !== 4 ||

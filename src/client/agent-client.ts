@@ -1,5 +1,7 @@
 // The typed client of fc-agent's HTTP API (docs/agent-api.md). Every response body is parsed with
 // the API's zod schemas (src/api/schemas.ts), so a caller gets exactly the documented shapes.
+
+import type { Socket } from 'node:net';
 import { z } from 'zod';
 import type { AgentEvent } from '../api/events.ts';
 import type { GuestExecRequest, GuestExecStreamRequest, GuestStatusResponse } from '../api/guest.ts';
@@ -27,6 +29,7 @@ import { type EventsOptions, readEvents } from './events.ts';
 import { type ExecStream, type ExecStreamHandlers, openExecStream } from './exec-stream.ts';
 import { type CopyResult, type ExecBufferedResult, GuestApi } from './guest.ts';
 import { AgentHttp, DEFAULT_TIMEOUT_MS } from './http.ts';
+import { openPortForward } from './port-forward.ts';
 
 export interface AgentClientOptions {
   /** e.g. http://127.0.0.1:8080 */
@@ -62,8 +65,10 @@ const HTTP_METHODS = new Set(['GET', 'PUT', 'PATCH', 'POST', 'DELETE', 'HEAD', '
 
 export class AgentClient {
   private readonly http: AgentHttp;
+  private readonly authHint: string | undefined;
 
   constructor(opts: AgentClientOptions) {
+    this.authHint = opts.authHint;
     this.http = new AgentHttp({
       baseUrl: opts.baseUrl,
       token: opts.token,
@@ -250,6 +255,23 @@ export class AgentClient {
       baseUrl: this.http.baseUrl,
       unreachable: (reason) => this.http.unreachable(reason),
     });
+  }
+
+  /**
+   * One TCP connection to `port` in the guest, carried through the agent (an HTTP upgrade on the
+   * agent's port): works wherever the agent is reachable, even without a route to the microVM.
+   */
+  portForward(idOrName: string, port: number): Promise<Socket> {
+    return openPortForward(
+      {
+        baseUrl: this.http.baseUrl,
+        headers: this.http.headers(),
+        ...(this.authHint === undefined ? {} : { authHint: this.authHint }),
+        unreachable: (reason) => this.http.unreachable(reason),
+      },
+      idOrName,
+      port,
+    );
   }
 
   /** The console history (or firecracker.log / the metrics file) as text. */
