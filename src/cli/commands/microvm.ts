@@ -363,7 +363,9 @@ export function registerMicrovm(program: Command): void {
 
   microvm
     .command('stop')
-    .description('stop microVMs (Ctrl+Alt+Del where the architecture has it, then kill after --timeout)')
+    .description(
+      'stop microVMs (the guest agent shuts the guest down; else Ctrl+Alt+Del where the architecture has it; kill after --timeout)',
+    )
     .argument('[names...]', 'microVM names or ids')
     .option('-a, --all', 'every microVM that is not stopped yet')
     .option('-f, --force', 'kill at once, no graceful attempt')
