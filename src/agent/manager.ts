@@ -14,8 +14,9 @@ import { loadMicrovms } from './lifecycle/adopt.ts';
 import type { LifecycleContext } from './lifecycle/context.ts';
 import { createMicrovm } from './lifecycle/create.ts';
 import { type CreateStep, createSteps } from './lifecycle/create-pipeline.ts';
+import { FifoSpares } from './lifecycle/fifo-spares.ts';
 import * as ops from './lifecycle/operations.ts';
-import { passthrough } from './lifecycle/passthrough.ts';
+import { type PassthroughRequest, passthrough } from './lifecycle/passthrough.ts';
 import { MicrovmRegistry } from './lifecycle/registry.ts';
 import type { Logger } from './log.ts';
 import type { MicrovmEntry } from './microvm-entry.ts';
@@ -63,6 +64,7 @@ export class MicrovmManager {
       microvmsDir: this.microvmsDir,
       registry: this.registry,
       events: this.events,
+      fifos: new FifoSpares(opts.config.stateDir, opts.log),
       network: opts.network ?? new NetworkService(opts.config, opts.log),
     };
   }
@@ -126,14 +128,8 @@ export class MicrovmManager {
     return ops.remove(this.ctx, entry);
   }
 
-  passthrough(
-    entry: MicrovmEntry,
-    method: string,
-    pathAndQuery: string,
-    body: Buffer | undefined,
-    contentType: string | undefined,
-  ): Promise<RawResponse> {
-    return passthrough(this.ctx, entry, method, pathAndQuery, body, contentType);
+  passthrough(entry: MicrovmEntry, req: PassthroughRequest): Promise<RawResponse> {
+    return passthrough(this.ctx, entry, req);
   }
 
   get isShuttingDown(): boolean {

@@ -7,6 +7,8 @@ import { MAC_PATTERN, type PortMapping, parsePublish } from '../api/network.ts';
 import {
   type CreateMicrovmRequest,
   createMicrovmRequest,
+  MAX_LOG_TAIL,
+  MAX_MEMORY_MIB,
   MAX_VCPUS,
   MIN_MEMORY_MIB,
   microvmName,
@@ -31,7 +33,7 @@ function integer(value: string, allowed: string): number {
 }
 
 export const VCPUS_ALLOWED = `must be an integer from 1 to ${MAX_VCPUS}`;
-export const MEMORY_ALLOWED = `must be a whole number of MiB, at least ${MIN_MEMORY_MIB}`;
+export const MEMORY_ALLOWED = `must be a whole number of MiB, at least ${MIN_MEMORY_MIB} and at most ${MAX_MEMORY_MIB} (1 TiB)`;
 
 export function parseVcpus(value: string): number {
   return check(shape.vcpus, integer(value, VCPUS_ALLOWED), VCPUS_ALLOWED);
@@ -112,6 +114,14 @@ export function parsePositiveInt(value: string): number {
 
 export function parseNonNegativeInt(value: string): number {
   return integer(value, 'must be an integer of 0 or more');
+}
+
+/** -n for log tails: the agent keeps at most MAX_LOG_TAIL lines' worth of answer. */
+export function parseTail(value: string): number {
+  const allowed = `must be a whole number from 0 to ${MAX_LOG_TAIL}`;
+  const n = integer(value, allowed);
+  if (n > MAX_LOG_TAIL) throw new InvalidArgumentError(allowed);
+  return n;
 }
 
 export const CPU_TEMPLATES = cpuTemplate.options.join(', ');

@@ -201,8 +201,8 @@ describe('pause, resume, stop, rm', () => {
     const r = await cli.run(['microvm', 'stop', '--all', '--timeout', '5']);
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual([
-      expect.stringMatching(/^stopped idle \(killed\): not booted/),
-      'stopped web (shut down cleanly)',
+      expect.stringMatching(/^stopped idle \(killed at once\): not booted/),
+      'stopped web (the guest shut down after Ctrl+Alt+Del)',
     ]);
     const list = await cli.json<{ microvms: Microvm[] }>(['ls']);
     expect(list.body.microvms.map((m) => m.state)).toEqual(['stopped', 'stopped', 'stopped']);

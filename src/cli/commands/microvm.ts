@@ -17,13 +17,13 @@ import {
   parseMemory,
   parseName,
   parseNetworkMode,
-  parseNonNegativeInt,
   parsePublishFlag,
   parseStopTimeout,
+  parseTail,
   parseVcpus,
   validateCreateRequest,
 } from '../flags.ts';
-import { shortId } from '../format.ts';
+import { safeField, shortId } from '../format.ts';
 import {
   countByState,
   describeExit,
@@ -172,13 +172,41 @@ async function stopOne(
   return client.stop(name, { force: flags.force ?? false, timeout_s: flags.timeout ?? 10 });
 }
 
-function stopLine(r: StopMicrovmResponse): string {
+/** Which way it stopped: the guest shut down (after Ctrl+Alt+Del), or it was killed (at once, or after N s). */
+export function stopLine(r: StopMicrovmResponse, timeoutS: number): string {
   const how = r.stop.graceful
-    ? 'shut down cleanly'
+    ? 'the guest shut down after Ctrl+Alt+Del'
     : r.stop.method === 'kill'
-      ? 'killed'
-      : 'killed after the timeout';
+      ? 'killed at once'
+      : `killed after ${timeoutS}s: the guest did not shut down`;
   return `stopped ${r.microvm.name} (${how})${r.stop.message && !r.stop.graceful ? `: ${r.stop.message}` : ''}`;
+}
+
+/**
+ * On a terminal, a line that counts the seconds while stops wait for their guests; cleared when
+ * done. Pipes and --json get nothing (their output is the result).
+ */
+function stopProgress(
+  names: string[],
+  flags: { force?: boolean; timeout: number },
+  json: boolean,
+): () => void {
+  const err = process.stderr;
+  if (json || !err.isTTY || flags.force || names.length === 0) return () => {};
+  const started = Date.now();
+  const what = names.length === 1 ? names[0] : `${names.length} microVMs`;
+  const draw = () => {
+    const s = Math.floor((Date.now() - started) / 1000);
+    err.write(
+      `\r\x1b[2Kstopping ${safeField(what ?? '')}: Ctrl+Alt+Del sent, waiting for the guest (${s}s of ${flags.timeout}s, then kill)`,
+    );
+  };
+  draw();
+  const timer = setInterval(draw, 1000);
+  return () => {
+    clearInterval(timer);
+    err.write('\r\x1b[2K');
+  };
 }
 
 export function registerMicrovm(program: Command): void {
@@ -270,7 +298,7 @@ export function registerMicrovm(program: Command): void {
     .description('console output (or firecracker.log with --firecracker)')
     .argument('<name>', 'microVM name or id (prefix)')
     .option('-f, --follow', 'keep printing new output until the microVM exits (Ctrl+C stops)')
-    .option('-n, --tail <n>', 'only the last N lines', parseNonNegativeInt)
+    .option('-n, --tail <n>', 'only the last N lines (0-1000000)', parseTail)
     .option('--firecracker', "firecracker's own log instead of the console")
     .action(
       action<{ follow?: boolean; tail?: number; firecracker?: boolean }>(async (ctx) => {
@@ -332,14 +360,16 @@ export function registerMicrovm(program: Command): void {
               .filter((vm) => isAlive(vm.state) && vm.state !== 'stopping')
               .map((vm) => vm.name)
           : given;
+        const done = stopProgress(names, ctx.opts, ctx.json);
         const results = await Promise.allSettled(names.map((n) => stopOne(client, n, ctx.opts)));
+        done();
         const stopped: StopMicrovmResponse[] = [];
         const errors: Array<{ name: string; code: string; message: string }> = [];
         results.forEach((r, i) => {
           const name = names[i] ?? '';
           if (r.status === 'fulfilled') {
             stopped.push(r.value);
-            ctx.out.line(stopLine(r.value));
+            ctx.out.line(stopLine(r.value, ctx.opts.timeout));
           } else {
             const d = describeError(r.reason);
             errors.push({ name, code: d.code, message: d.message });
