@@ -18,6 +18,7 @@ import {
   rssBytes,
   tempDir,
 } from './lib.ts';
+import { benchNet, netRole, netSkipReason } from './net.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -30,6 +31,8 @@ const N_CREATE_REAL = quick ? 2 : 5;
 const N_PASSTHROUGH = quick ? 100 : 500;
 const N_RSS_VMS = quick ? 10 : 50;
 const N_KEYS = quick ? 20 : 100;
+const N_NET = quick ? 100 : 500;
+const PAYLOAD_NOTE = 'round trips of 64 bytes, a fifth as many new connections, one 100 MiB download';
 
 function realFirecracker(): { path: string } | { skip: string } {
   if (!existsSync(realFirecrackerBin))
@@ -278,10 +281,17 @@ async function main(): Promise<void> {
   );
   await run('rss', 'agent memory (VmRSS)', benchRss);
   await run('console', `console round trip of one keystroke, ${N_KEYS} keys each way`, benchConsole);
+  const netSkip = netSkipReason();
+  if (netSkip !== null && wanted('net')) console.log(`\n## port-forward vs direct TCP\nskipped: ${netSkip}`);
+  else
+    await run('net', `port-forward vs direct TCP to the same guest port, ${N_NET} ${PAYLOAD_NOTE}`, () =>
+      withCleanup((cleanup) => benchNet(cleanup, N_NET)),
+    );
   console.log(`\ntotal ${((Date.now() - started) / 1000).toFixed(1)} s`);
   if (failed) process.exitCode = 1;
 }
 
 export type { BenchAgent };
 
-await main();
+if (args[0] === '--net-role') await netRole(args.slice(1));
+else await main();
