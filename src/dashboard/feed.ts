@@ -20,13 +20,15 @@ export type DashboardClient = Pick<
   | 'health'
   | 'version'
   | 'events'
-  | 'logs'
   | 'stop'
   | 'kill'
   | 'pause'
   | 'resume'
   | 'deleteMicrovm'
->;
+> & {
+  /** The console log's tail as text (AgentClient.logs without follow). */
+  logs(idOrName: string, opts?: { tail?: number }): Promise<string>;
+};
 type FeedClient = DashboardClient;
 
 export interface FeedOptions {
@@ -96,7 +98,12 @@ export class Feed {
         const min = this.opts.minRetryMs ?? 1000;
         const delay = Math.min(min * 2 ** (attempts - 1), this.opts.maxRetryMs ?? 15_000);
         const outage = await this.outageFor(err, attempts, Date.now() + delay);
-        this.store.update((d) => ({ ...d, outage, agent: { ...d.agent, reachable: false, rttMs: null } }));
+        const url = err instanceof AgentUnreachableError ? err.url : undefined;
+        this.store.update((d) => ({
+          ...d,
+          outage,
+          agent: { ...d.agent, url: url ?? d.agent.url, reachable: false, rttMs: null },
+        }));
         await this.sleep(delay);
       }
     }
