@@ -69,29 +69,42 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+/** Starts the dashboard in a new tmux session `dash` (killing an earlier one). */
+async function startDashboard(): Promise<void> {
+  await tmux('kill-session', '-t', 'dash').catch(() => undefined);
+  await rm(join(dir, 'rc'), { force: true });
+  // The shell in the pane records the terminal settings before and after, and the exit code.
+  const env = {
+    FC_MACOS_AGENT_URL: agent.url,
+    FC_MACOS_TOKEN: agent.token,
+    FC_MACOS_CONFIG_DIR: join(dir, 'config'),
+    FC_MACOS_STATE_DIR: join(dir, 'state'),
+  };
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const script = [
+    ...Object.entries(env).map(([k, v]) => `export ${k}=${q(v)}`),
+    'unset NO_COLOR',
+    `stty -g > ${q(join(dir, 'before'))}`,
+    `${q(process.execPath)} ${q(cliBin)} dashboard`,
+    `echo $? > ${q(join(dir, 'rc'))}`,
+    `stty -g > ${q(join(dir, 'after'))}`,
+    'echo DASHBOARD-DONE',
+    'sleep 600',
+  ].join('\n');
+  await writeFile(join(dir, 'run.sh'), script, { mode: 0o600 });
+  await tmux('new-session', '-d', '-s', 'dash', '-x', '120', '-y', '32', `sh ${q(join(dir, 'run.sh'))}`);
+}
+
+async function sameTerminal(): Promise<void> {
+  const before = await readFile(join(dir, 'before'), 'utf8');
+  const after = await readFile(join(dir, 'after'), 'utf8');
+  expect(after).toBe(before);
+}
+
 describe('fc-macos dashboard in tmux', () => {
   it('shows, acts, attaches, survives the agent going away, and leaves the terminal as it was', async () => {
     const port = new URL(agent.url).port;
-    // The shell in the pane records the terminal settings before and after, and the exit code.
-    const env = {
-      FC_MACOS_AGENT_URL: agent.url,
-      FC_MACOS_TOKEN: agent.token,
-      FC_MACOS_CONFIG_DIR: join(dir, 'config'),
-      FC_MACOS_STATE_DIR: join(dir, 'state'),
-    };
-    const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-    const script = [
-      ...Object.entries(env).map(([k, v]) => `export ${k}=${q(v)}`),
-      'unset NO_COLOR',
-      `stty -g > ${q(join(dir, 'before'))}`,
-      `${q(process.execPath)} ${q(cliBin)} dashboard`,
-      `echo $? > ${q(join(dir, 'rc'))}`,
-      `stty -g > ${q(join(dir, 'after'))}`,
-      'echo DASHBOARD-DONE',
-      'sleep 600',
-    ].join('\n');
-    await writeFile(join(dir, 'run.sh'), script, { mode: 0o600 });
-    await tmux('new-session', '-d', '-s', 'dash', '-x', '120', '-y', '32', `sh ${q(join(dir, 'run.sh'))}`);
+    await startDashboard();
 
     // Three microVMs, sorted by name.
     const first = await see(/> ● cache.*\n.*● db.*\n.*● web/);
@@ -143,10 +156,23 @@ describe('fc-macos dashboard in tmux', () => {
     await keys('q');
     await see(/DASHBOARD-DONE/);
     expect((await readFile(join(dir, 'rc'), 'utf8')).trim()).toBe('0');
-    const before = await readFile(join(dir, 'before'), 'utf8');
-    const after = await readFile(join(dir, 'after'), 'utf8');
-    expect(after).toBe(before);
+    await sameTerminal();
     // Off the alternate screen: the shell's own output is visible again.
     expect(await screen()).not.toContain('microVMs 3');
   }, 120_000);
+
+  it('restores the terminal on SIGTERM', async () => {
+    await startDashboard();
+    await see(/> ● cache /);
+    // The pane's shell runs the CLI as its child.
+    const panePid = (await tmux('list-panes', '-t', 'dash', '-F', '#{pane_pid}')).stdout.trim();
+    const children = await readFile(`/proc/${panePid}/task/${panePid}/children`, 'utf8');
+    const cliPid = Number(children.trim().split(/\s+/)[0]);
+    expect(cliPid).toBeGreaterThan(0);
+    process.kill(cliPid, 'SIGTERM');
+    await see(/DASHBOARD-DONE/);
+    expect((await readFile(join(dir, 'rc'), 'utf8')).trim()).toBe('143');
+    await sameTerminal();
+    expect(await screen()).not.toContain('microVMs');
+  }, 60_000);
 });
