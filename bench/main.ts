@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import WebSocket from 'ws';
 import { type BenchAgent, startAgent } from './agent.ts';
+import { benchDashboard } from './dashboard.ts';
 import { directConsoleRoundTrips, directCreate, directLatencies, OutputLog, roundTrips } from './direct.ts';
 import {
   bootFiles,
@@ -232,6 +233,9 @@ async function main(): Promise<void> {
   await run('passthrough', `GET /machine-config, ${N_PASSTHROUGH} requests each way`, benchPassthrough);
   await run('rss', 'agent memory (VmRSS)', benchRss);
   await run('console', `console round trip of one keystroke, ${N_KEYS} keys each way`, benchConsole);
+  await run('dashboard', 'dashboard: refresh render and idle CPU (bench/dashboard.ts)', () =>
+    withCleanup((cleanup) => benchDashboard(cleanup, quick)),
+  );
   console.log(`\ntotal ${((Date.now() - started) / 1000).toFixed(1)} s`);
   if (failed) process.exitCode = 1;
 }

@@ -2,6 +2,7 @@
 // (Ubuntu's apt nodejs inside the Linux VM), so it targets node18 and carries its dependencies.
 import { chmod } from 'node:fs/promises';
 import { build } from 'esbuild';
+import { noReactDevtools } from './esbuild-ink.mjs';
 
 // ws is CommonJS; inside an ESM bundle its require() calls need a real require.
 const requireShim =
@@ -35,7 +36,7 @@ await Promise.all([
     entryPoints: ['src/cli/bin.ts'],
     outfile: 'dist/cli.mjs',
     target: 'node20',
-    plugins: [noDevtools],
+    plugins: [noReactDevtools],
   }),
   build({ ...common, entryPoints: ['src/agent/bin.ts'], outfile: 'dist/fc-agent.mjs', target: 'node18' }),
   build({

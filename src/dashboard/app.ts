@@ -67,23 +67,32 @@ function useSize(fixed: { columns?: number; rows?: number }): { columns: number;
   return size;
 }
 
+const SGR: Record<string, [string, string]> = {
+  green: ['\x1b[32m', '\x1b[39m'],
+  yellow: ['\x1b[33m', '\x1b[39m'],
+  red: ['\x1b[31m', '\x1b[39m'],
+  gray: ['\x1b[90m', '\x1b[39m'],
+  bold: ['\x1b[1m', '\x1b[22m'],
+  inverse: ['\x1b[7m', '\x1b[27m'],
+};
+
+/** A line as one string with its styles as escapes (text already sanitized by lines.ts). */
+export function styled(line: Line, theme: Theme): string {
+  let out = '';
+  for (const s of line) {
+    let t = s.t;
+    if (theme.colour && s.c) t = SGR[s.c]?.[0] + t + SGR[s.c]?.[1];
+    if (s.bold) t = `${SGR.bold?.[0]}${t}${SGR.bold?.[1]}`;
+    if (s.inverse) t = `${SGR.inverse?.[0]}${t}${SGR.inverse?.[1]}`;
+    out += t;
+  }
+  return out;
+}
+
+// One Text node per line, not one per segment: Ink lays out every node on every frame, and with
+// hundreds of rows the node count is what a refresh costs.
 function renderLine(line: Line, theme: Theme, key: string | number): ReactElement {
-  return h(
-    Text,
-    { key, wrap: 'truncate-end' },
-    ...line.map((s, i) =>
-      h(
-        Text,
-        {
-          key: i,
-          color: theme.colour ? s.c : undefined,
-          bold: s.bold,
-          inverse: s.inverse,
-        },
-        s.t,
-      ),
-    ),
-  );
+  return h(Text, { key, wrap: 'truncate-end' }, styled(line, theme));
 }
 
 export function App(props: AppProps): ReactElement {
