@@ -193,10 +193,11 @@ export function App(props: AppProps): ReactElement {
   const consoleTail =
     vm && liveConsole(vm) ? (tail?.id === vm.id ? tail.lines : []) : (vm?.last_console_lines ?? []);
   const detail = details && vm ? detailLines(vm, detailW, consoleTail) : [];
-  // Rows left for the list, one line kept free so Ink never scrolls the screen.
-  const stackedDetail =
-    details && vm && !sideBySide ? Math.min(detail.length, Math.floor((rows - 8) / 2)) : 0;
-  const listRows = Math.max(1, rows - 1 - header.length - banner.length - footer - 1 - stackedDetail);
+  // Lines between the header and the footer, one kept free so Ink never scrolls the screen. The
+  // list takes its column header and a line for the scroll indicator out of that.
+  const bodyH = Math.max(3, rows - 1 - header.length - banner.length - footer);
+  const stackedDetail = details && vm && !sideBySide ? Math.min(detail.length, Math.floor(bodyH / 2)) : 0;
+  const listRows = Math.max(1, bodyH - 2 - stackedDetail);
   const page = listRows;
   const top = Math.max(0, Math.min(sel - Math.floor(page / 2), list.length - page));
 
@@ -348,7 +349,11 @@ export function App(props: AppProps): ReactElement {
       { flexDirection: 'row' },
       listBox,
       h(Box, { width: 1 }),
-      h(Box, { flexDirection: 'column', width: detailW }, ...detail.map((l, i) => renderLine(l, theme, i))),
+      h(
+        Box,
+        { flexDirection: 'column', width: detailW },
+        ...detail.slice(0, bodyH).map((l, i) => renderLine(l, theme, i)),
+      ),
     );
   } else if (stackedDetail > 0) {
     body = h(

@@ -296,3 +296,19 @@ describe('dashboard view', () => {
     expect(t.frame().split('\n').length).toBeLessThan(20);
   });
 });
+
+describe('dashboard view height', () => {
+  it('fits the screen with the details pane open, side by side and stacked', async () => {
+    const list = Array.from({ length: 30 }, (_, i) => vm(`vm-${String(i).padStart(2, '0')}`));
+    for (const columns of [120, 80]) {
+      const t = setup({ list, columns, rows: 24 });
+      await tick();
+      await t.press('\r');
+      const lines = t.frame().split('\n');
+      expect(lines.length).toBeLessThan(24);
+      expect(lines[0]).toMatch(/^Linux/);
+      expect(t.frame()).toContain('boot args');
+      cleanup();
+    }
+  });
+});
