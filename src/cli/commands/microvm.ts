@@ -1,6 +1,7 @@
 // microVM lifecycle: `run`, `microvm create|list|status|shell|logs|stop|rm|pause|resume`, and the
 // top-level aliases `ls` and `ps` (both = `microvm list`).
 import type { Command } from 'commander';
+import type { PortMapping } from '../../api/network.ts';
 import type { CreateMicrovmRequest, Microvm, StopMicrovmResponse } from '../../api/schemas.ts';
 import type { AgentClient } from '../../client/agent-client.ts';
 import { loadConfig } from '../../config/config.ts';
@@ -12,14 +13,17 @@ import {
   parseBootArgs,
   parseDrive,
   parseHostPath,
+  parseMac,
   parseMemory,
   parseName,
-  parseNonNegativeInt,
+  parseNetworkMode,
+  parsePublishFlag,
   parseStopTimeout,
+  parseTail,
   parseVcpus,
   validateCreateRequest,
 } from '../flags.ts';
-import { shortId } from '../format.ts';
+import { safeField, shortId } from '../format.ts';
 import {
   countByState,
   describeExit,
@@ -44,6 +48,10 @@ interface CreateFlags {
   trackDirtyPages?: boolean;
   /** microvm create only: a bare firecracker, nothing configured (for snapshots load). */
   bare?: boolean;
+  network?: 'default' | 'none';
+  publish?: PortMapping[];
+  mac?: string;
+  isolated?: boolean;
 }
 
 function addCreateFlags(cmd: Command): Command {
@@ -74,7 +82,19 @@ function addCreateFlags(cmd: Command): Command {
     )
     .option('--read-only-rootfs', 'attach the root filesystem read-only')
     .option('--smt', 'simultaneous multithreading (x86_64 only)')
-    .option('--track-dirty-pages', 'track dirty pages (needed for Diff snapshots)');
+    .option('--track-dirty-pages', 'track dirty pages (needed for Diff snapshots)')
+    .option(
+      '--network <mode>',
+      "default: a tap on the agent's bridge, an address, outbound NAT; none: no network interface",
+      parseNetworkMode,
+    )
+    .option(
+      '-p, --publish <[host_ip:]host_port:guest_port[/tcp|/udp]>',
+      'publish a guest port on the Linux side (repeatable; reach it at `fc-macos vm ip`, or localhost on a Linux host)',
+      parsePublishFlag,
+    )
+    .option('--mac <mac>', "the guest's MAC address (default: derived from its address)", parseMac)
+    .option('--isolated', 'no traffic to or from the other microVMs on the bridge');
 }
 
 async function createRequest(flags: CreateFlags, start: boolean): Promise<CreateMicrovmRequest> {
@@ -95,6 +115,10 @@ async function createRequest(flags: CreateFlags, start: boolean): Promise<Create
     track_dirty_pages: flags.trackDirtyPages,
     start,
     configure: flags.bare ? false : undefined,
+    network: flags.network,
+    ports: flags.publish,
+    mac: flags.mac,
+    isolated: flags.isolated,
   };
   for (const k of Object.keys(req) as Array<keyof CreateMicrovmRequest>)
     if (req[k] === undefined) delete req[k];
@@ -148,13 +172,41 @@ async function stopOne(
   return client.stop(name, { force: flags.force ?? false, timeout_s: flags.timeout ?? 10 });
 }
 
-function stopLine(r: StopMicrovmResponse): string {
+/** Which way it stopped: the guest shut down (after Ctrl+Alt+Del), or it was killed (at once, or after N s). */
+export function stopLine(r: StopMicrovmResponse, timeoutS: number): string {
   const how = r.stop.graceful
-    ? 'shut down cleanly'
+    ? 'the guest shut down after Ctrl+Alt+Del'
     : r.stop.method === 'kill'
-      ? 'killed'
-      : 'killed after the timeout';
+      ? 'killed at once'
+      : `killed after ${timeoutS}s: the guest did not shut down`;
   return `stopped ${r.microvm.name} (${how})${r.stop.message && !r.stop.graceful ? `: ${r.stop.message}` : ''}`;
+}
+
+/**
+ * On a terminal, a line that counts the seconds while stops wait for their guests; cleared when
+ * done. Pipes and --json get nothing (their output is the result).
+ */
+function stopProgress(
+  names: string[],
+  flags: { force?: boolean; timeout: number },
+  json: boolean,
+): () => void {
+  const err = process.stderr;
+  if (json || !err.isTTY || flags.force || names.length === 0) return () => {};
+  const started = Date.now();
+  const what = names.length === 1 ? names[0] : `${names.length} microVMs`;
+  const draw = () => {
+    const s = Math.floor((Date.now() - started) / 1000);
+    err.write(
+      `\r\x1b[2Kstopping ${safeField(what ?? '')}: Ctrl+Alt+Del sent, waiting for the guest (${s}s of ${flags.timeout}s, then kill)`,
+    );
+  };
+  draw();
+  const timer = setInterval(draw, 1000);
+  return () => {
+    clearInterval(timer);
+    err.write('\r\x1b[2K');
+  };
 }
 
 export function registerMicrovm(program: Command): void {
@@ -246,7 +298,7 @@ export function registerMicrovm(program: Command): void {
     .description('console output (or firecracker.log with --firecracker)')
     .argument('<name>', 'microVM name or id (prefix)')
     .option('-f, --follow', 'keep printing new output until the microVM exits (Ctrl+C stops)')
-    .option('-n, --tail <n>', 'only the last N lines', parseNonNegativeInt)
+    .option('-n, --tail <n>', 'only the last N lines (0-1000000)', parseTail)
     .option('--firecracker', "firecracker's own log instead of the console")
     .action(
       action<{ follow?: boolean; tail?: number; firecracker?: boolean }>(async (ctx) => {
@@ -308,14 +360,16 @@ export function registerMicrovm(program: Command): void {
               .filter((vm) => isAlive(vm.state) && vm.state !== 'stopping')
               .map((vm) => vm.name)
           : given;
+        const done = stopProgress(names, ctx.opts, ctx.json);
         const results = await Promise.allSettled(names.map((n) => stopOne(client, n, ctx.opts)));
+        done();
         const stopped: StopMicrovmResponse[] = [];
         const errors: Array<{ name: string; code: string; message: string }> = [];
         results.forEach((r, i) => {
           const name = names[i] ?? '';
           if (r.status === 'fulfilled') {
             stopped.push(r.value);
-            ctx.out.line(stopLine(r.value));
+            ctx.out.line(stopLine(r.value, ctx.opts.timeout));
           } else {
             const d = describeError(r.reason);
             errors.push({ name, code: d.code, message: d.message });
