@@ -44,6 +44,7 @@ function records(n: number): Microvm[] {
       started_at: '2026-12-04T10:00:01.000Z',
       exit: null,
       last_console_lines: [],
+      network: null,
     } satisfies Microvm;
   });
 }

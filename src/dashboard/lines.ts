@@ -147,7 +147,8 @@ function colsFor(list: Microvm[], width: number): Cols {
 export function tableHeader(list: Microvm[], width: number, layout: Layout): Line {
   if (layout === 'narrow') return clip([{ t: '  NAME / STATE / CPU / RSS', bold: true }], width);
   const c = colsFor(list, width);
-  const t = `    ${pad('NAME', c.name)} ${pad('STATE', 9)} ${padStart('VCPU', 4)} ${padStart('MEM', 8)}  ${pad('CPU', c.bar + 5)} ${pad('RSS', c.bar + 7)} UPTIME`;
+  const addr = list.some((m) => m.network) ? `${pad('UPTIME', 9)}ADDRESS` : 'UPTIME';
+  const t = `    ${pad('NAME', c.name)} ${pad('STATE', 9)} ${padStart('VCPU', 4)} ${padStart('MEM', 8)}  ${pad('CPU', c.bar + 5)} ${pad('RSS', c.bar + 7)} ${addr}`;
   return clip([{ t, bold: true }], width);
 }
 
@@ -200,7 +201,7 @@ export function row(
       { t: rFull, c: 'yellow' },
       { t: rEmpty, c: 'gray' },
       { t: ` ${padStart(rssText, 6)} ` },
-      { t: uptime },
+      { t: list.some((m) => m.network) ? pad(uptime, 9) + safeField(vm.network?.address ?? '-') : uptime },
     ],
     width,
   );
@@ -222,6 +223,7 @@ export function detailLines(vm: Microvm, width: number, tail: string[], now: Dat
     ['rootfs', `${vm.rootfs}${vm.read_only_rootfs ? ' (read-only)' : ''}`],
     ['boot args', vm.boot_args],
     ['pid', vm.pid === null ? '-' : String(vm.pid)],
+    ...networkLines(vm),
     ['socket', vm.socket_path],
     ['created', when(vm.created_at)],
     ['started', when(vm.started_at)],
@@ -240,6 +242,17 @@ export function detailLines(vm: Microvm, width: number, tail: string[], now: Dat
   const console = tail.length > 0 ? tail : ['(none yet)'];
   for (const l of console) lines.push([{ t: `  ${safeField(l.replace(/\r$/, ''))}` }]);
   return lines.map((l) => clip(l, width));
+}
+
+function networkLines(vm: Microvm): Array<[string, string]> {
+  const n = vm.network;
+  if (!n) return [['network', 'none']];
+  const ports = n.ports.map((p) => `${p.host_ip ?? '*'}:${p.host_port}->${p.guest_port}/${p.protocol}`);
+  return [
+    ['address', `${n.address}/${n.prefix_length} via ${n.gateway}${n.isolated ? ' (isolated)' : ''}`],
+    ['mac / tap', `${n.mac} / ${n.tap}`],
+    ...(ports.length > 0 ? ([['ports', ports.join(' ')]] as Array<[string, string]>) : []),
+  ];
 }
 
 export const KEYS: Array<[string, string]> = [

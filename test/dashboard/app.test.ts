@@ -312,3 +312,24 @@ describe('dashboard view height', () => {
     }
   });
 });
+
+describe('dashboard view with networking', () => {
+  it('shows each address in the list and the network in the details', async () => {
+    const net = {
+      address: '172.30.0.2',
+      gateway: '172.30.0.1',
+      prefix_length: 24,
+      mac: '06:00:ac:1e:00:02',
+      tap: 'fcm-tap0',
+      isolated: false,
+      ports: [{ host_ip: null, host_port: 8080, guest_port: 80, protocol: 'tcp' as const }],
+    };
+    const t = setup({ list: [vm('web', 'running', { network: net }), vm('db', 'stopped')] });
+    await tick();
+    expect(t.frame()).toMatch(/UPTIME\s+ADDRESS/);
+    expect(t.frame()).toMatch(/● web .*172\.30\.0\.2/);
+    await t.press('j', '\r');
+    await eventually(() => expect(t.frame()).toContain('address    172.30.0.2/24 via 172.30.0.1'));
+    expect(t.frame()).toContain('ports      *:8080->80/tcp');
+  });
+});

@@ -30,6 +30,7 @@ export function vm(name: string, state: MicrovmState = 'running', extra: Partial
     started_at: '2026-12-04T10:00:01.000Z',
     exit: null,
     last_console_lines: [],
+    network: null,
     ...extra,
   };
 }
