@@ -8,18 +8,6 @@ import { noReactDevtools } from './esbuild-ink.mjs';
 const requireShim =
   "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
 
-// Ink imports React DevTools only when DEV=true; it is not a dependency, so it resolves to nothing.
-const noDevtools = {
-  name: 'no-react-devtools',
-  setup(b) {
-    b.onResolve({ filter: /^react-devtools-core$/ }, () => ({
-      path: 'react-devtools-core',
-      namespace: 'none',
-    }));
-    b.onLoad({ filter: /.*/, namespace: 'none' }, () => ({ contents: 'export default undefined;' }));
-  },
-};
-
 const common = {
   bundle: true,
   platform: 'node',
