@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import WebSocket from 'ws';
 import { type BenchAgent, startAgent } from './agent.ts';
+import { benchDashboard } from './dashboard.ts';
 import { directConsoleRoundTrips, directCreate, directLatencies, OutputLog, roundTrips } from './direct.ts';
 import {
   bootFiles,
@@ -287,6 +288,9 @@ async function main(): Promise<void> {
     await run('net', `port-forward vs direct TCP to the same guest port, ${N_NET} ${PAYLOAD_NOTE}`, () =>
       withCleanup((cleanup) => benchNet(cleanup, N_NET)),
     );
+  await run('dashboard', 'dashboard: refresh render and idle CPU (bench/dashboard.ts)', () =>
+    withCleanup((cleanup) => benchDashboard(cleanup, quick)),
+  );
   console.log(`\ntotal ${((Date.now() - started) / 1000).toFixed(1)} s`);
   if (failed) process.exitCode = 1;
 }

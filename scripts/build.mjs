@@ -2,22 +2,11 @@
 // (Ubuntu's apt nodejs inside the Linux VM), so it targets node18 and carries its dependencies.
 import { chmod } from 'node:fs/promises';
 import { build } from 'esbuild';
+import { noReactDevtools } from './esbuild-ink.mjs';
 
 // ws is CommonJS; inside an ESM bundle its require() calls need a real require.
 const requireShim =
   "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
-
-// Ink imports React DevTools only when DEV=true; it is not a dependency, so it resolves to nothing.
-const noDevtools = {
-  name: 'no-react-devtools',
-  setup(b) {
-    b.onResolve({ filter: /^react-devtools-core$/ }, () => ({
-      path: 'react-devtools-core',
-      namespace: 'none',
-    }));
-    b.onLoad({ filter: /.*/, namespace: 'none' }, () => ({ contents: 'export default undefined;' }));
-  },
-};
 
 const common = {
   bundle: true,
@@ -35,7 +24,7 @@ await Promise.all([
     entryPoints: ['src/cli/bin.ts'],
     outfile: 'dist/cli.mjs',
     target: 'node20',
-    plugins: [noDevtools],
+    plugins: [noReactDevtools],
   }),
   build({ ...common, entryPoints: ['src/agent/bin.ts'], outfile: 'dist/fc-agent.mjs', target: 'node18' }),
   build({
