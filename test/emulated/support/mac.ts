@@ -76,6 +76,8 @@ export class EmulatedMac {
       FCEMU_LEASES: this.net.leases,
       FC_MACOS_CONFIG_DIR: join(this.dir, 'config'),
       FC_MACOS_STATE_DIR: join(this.dir, 'state'),
+      // Emulation (TCG, under load) is slow: every start-up wait of fc-macos gets this factor.
+      FC_MACOS_WAIT_SCALE: process.env.FC_MACOS_WAIT_SCALE ?? '6',
       NODE_OPTIONS: `--import=${join(import.meta.dirname, 'as-mac.mjs')}`,
     };
   }
