@@ -1,6 +1,8 @@
 // Human views of microVMs: the list table, the status page, the summary. Pure functions of the
 // API objects (plus a clock and a paint function) so their output is testable as text.
+
 import type { Microvm, MicrovmState } from '../api/schemas.ts';
+import { readableConsoleText } from './console-text.ts';
 import { keyValues, mib, type Paint, relativeTime, shortId, stateColour, table } from './format.ts';
 
 /** Stable order: by name, then id. */
@@ -73,7 +75,7 @@ export function statusPage(vm: Microvm, paint: Paint, now: Date = new Date()): s
   if (vm.exit) pairs.push(['Exited', when(vm.exit.at)]);
   let text = keyValues(pairs);
   if (vm.last_console_lines.length > 0) {
-    text += `\nLast console lines:\n${vm.last_console_lines.map((l) => `  ${l}`).join('\n')}`;
+    text += `\nLast console lines:\n${vm.last_console_lines.map((l) => `  ${readableConsoleText(l)}`).join('\n')}`;
   }
   return text;
 }
