@@ -129,8 +129,76 @@ describe.skipIf(problem !== null)('fc-macos on the emulated Mac (real aarch64 gu
     expect(status.stdout).toMatch(/stopped|exited/);
   });
 
+  it('6. pause stops the console, resume brings it back; a snapshot restores into a new microVM', async () => {
+    const shell = async (name: string, input: string, want: RegExp, ms = 60_000): Promise<string> => {
+      const term = new PtySession(mac.wrapArgv(['microvm', 'shell', name]), mac.env);
+      try {
+        await term.waitFor(/\S/, 60_000);
+        const from = term.text().length;
+        term.write(input);
+        const m = await term.waitFor(want, ms, from);
+        term.write('\x1d');
+        await term.exited;
+        return m[0];
+      } finally {
+        await term.kill();
+      }
+    };
+    await shell('bg2', 'echo before-snap > /tmp/mark; echo marked-$((1+1))\r', /marked-2/);
+    expect((await mac.fcm(['actions', 'pause', 'bg2'])).exitCode).toBe(0);
+    // Paused: typed input gets no answer until the resume.
+    const term = new PtySession(mac.wrapArgv(['microvm', 'shell', 'bg2']), mac.env);
+    try {
+      await term.waitFor(/marked-2/, 60_000);
+      const from = term.text().length;
+      term.write('echo resumed-$((2+3))\r');
+      await new Promise((r) => setTimeout(r, 10_000));
+      expect(term.text().slice(from)).not.toMatch(/resumed-5/);
+      expect((await mac.fcm(['actions', 'resume', 'bg2'])).exitCode).toBe(0);
+      await term.waitFor(/resumed-5/, 60_000, from);
+      term.write('\x1d');
+      await term.exited;
+    } finally {
+      await term.kill();
+    }
+    expect((await mac.fcm(['actions', 'pause', 'bg2'])).exitCode).toBe(0);
+    const paths = ['--snapshot-path', '/var/tmp/bg2.state', '--mem-path', '/var/tmp/bg2.mem'];
+    expect((await mac.fcm(['snapshots', 'create', 'bg2', ...paths])).exitCode).toBe(0);
+    expect((await mac.fcm(['microvm', 'rm', '-f', 'bg2'])).exitCode).toBe(0);
+    expect((await mac.fcm(['microvm', 'create', '--bare', '--name', 'restored'])).exitCode).toBe(0);
+    expect((await mac.fcm(['snapshots', 'load', 'restored', ...paths, '--resume'])).exitCode).toBe(0);
+    await shell('restored', '\rcat /tmp/mark\r', /before-snap/);
+  });
+
+  it('7. the agent killed with SIGKILL comes back with its microVMs; vm stop/start reports them truthfully', async () => {
+    const kill = await mac.tart([
+      'exec',
+      VM_NAME,
+      'sudo',
+      'systemctl',
+      'kill',
+      '-s',
+      'KILL',
+      'fc-agent.service',
+    ]);
+    expect(kill.exitCode).toBe(0);
+    let ls = await mac.fcm(['ls']);
+    for (let i = 0; i < 20 && ls.exitCode !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 5000));
+      ls = await mac.fcm(['ls']);
+    }
+    expect(ls.stdout).toMatch(/restored\s+.*running/);
+    const logs = await mac.fcm(['microvm', 'logs', 'restored']);
+    expect(logs.stdout).toMatch(/before-snap/);
+    expect((await mac.fcm(['vm', 'stop'], 10 * 60_000)).exitCode).toBe(0);
+    expect((await mac.fcm(['vm', 'start'], 20 * 60_000)).exitCode).toBe(0);
+    const after = await mac.fcm(['microvm', 'status', 'restored']);
+    expect(after.exitCode).toBe(0);
+    expect(after.stdout).not.toMatch(/State:?\s+running/i);
+  });
+
   it('8. uninstall --yes deletes the VM and leaves nothing', async () => {
-    for (const name of ['bg1', 'bg2']) await mac.fcm(['microvm', 'rm', '-f', name]);
+    for (const name of ['bg1', 'restored']) await mac.fcm(['microvm', 'rm', '-f', name]);
     const r = await mac.fcm(['uninstall', '--yes'], 5 * 60_000);
     expect(r.exitCode).toBe(0);
     const list = await mac.tart(['list', '--format', 'json']);
