@@ -1,11 +1,13 @@
 // microVM lifecycle: `run`, `microvm create|list|status|shell|logs|stop|rm|pause|resume`, and the
 // top-level aliases `ls` and `ps` (both = `microvm list`).
+
 import type { Command } from 'commander';
 import type { PortMapping } from '../../api/network.ts';
 import type { CreateMicrovmRequest, Microvm, StopMicrovmResponse } from '../../api/schemas.ts';
 import type { AgentClient } from '../../client/agent-client.ts';
 import { loadConfig } from '../../config/config.ts';
 import { attachTerminal } from '../attach.ts';
+import { ReadableConsoleText, readableConsoleText } from '../console-text.ts';
 import { action, type CommandContext } from '../context.ts';
 import { CliError, describeError, UsageError } from '../errors.ts';
 import {
@@ -329,7 +331,7 @@ export function registerMicrovm(program: Command): void {
           const text = await client.logs(name, { tail: ctx.opts.tail, source });
           if (ctx.json) ctx.out.data({ microvm: name, source, text });
           else {
-            process.stdout.write(text);
+            process.stdout.write(source === 'console' ? readableConsoleText(text) : text);
             if (endsMidLineOnTerminal(text.length > 0 ? text.charCodeAt(text.length - 1) : undefined))
               process.stdout.write('\n');
           }
@@ -348,9 +350,11 @@ export function registerMicrovm(program: Command): void {
             signal: stop.signal,
           });
           let lastByte: number | undefined;
+          const readable = new ReadableConsoleText();
           for await (const chunk of stream) {
-            process.stdout.write(chunk);
-            lastByte = chunk[chunk.length - 1] ?? lastByte;
+            const out = source === 'console' ? Buffer.from(readable.push(chunk)) : chunk;
+            process.stdout.write(out);
+            lastByte = out[out.length - 1] ?? lastByte;
           }
           if (endsMidLineOnTerminal(lastByte)) process.stdout.write('\n');
         } finally {
