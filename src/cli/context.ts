@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import type { AgentClient } from '../client/agent-client.ts';
 import { connectAgent } from './agent.ts';
-import { describeError } from './errors.ts';
+import { describeError } from './describe-error.ts';
 import { ansiPaint, colourWanted, noPaint, type Paint, terminalSafe } from './format.ts';
 
 export interface GlobalFlags {

@@ -4,13 +4,14 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.ts';
 import { registerCompletion } from './commands/completion.ts';
 import { registerDoctor } from './commands/doctor.ts';
-import { registerFirecrackerApi } from './commands/firecracker-api.ts';
+import { registerFirecrackerApi } from './commands/fc/index.ts';
 import { registerMicrovm } from './commands/microvm.ts';
 import { registerSetup } from './commands/setup.ts';
 import { registerUninstall } from './commands/uninstall.ts';
 import { registerVersion } from './commands/version.ts';
 import { registerVm } from './commands/vm.ts';
-import { describeError, EXIT_USAGE } from './errors.ts';
+import { describeError } from './describe-error.ts';
+import { EXIT_USAGE } from './errors.ts';
 import { terminalSafe } from './format.ts';
 
 export type RegisterCommand = (program: Command) => void;

@@ -6,7 +6,8 @@ import type { AgentClient } from '../../client/agent-client.ts';
 import { loadConfig } from '../../config/config.ts';
 import { attachTerminal } from '../attach.ts';
 import { action, type CommandContext } from '../context.ts';
-import { CliError, describeError, UsageError } from '../errors.ts';
+import { describeError } from '../describe-error.ts';
+import { CliError, UsageError } from '../errors.ts';
 import {
   type DriveFlag,
   parseBootArgs,
@@ -15,7 +16,6 @@ import {
   parseMemory,
   parseName,
   parseNonNegativeInt,
-  parseStopTimeout,
   parseVcpus,
   validateCreateRequest,
 } from '../flags.ts';
@@ -29,6 +29,14 @@ import {
   statusPage,
   summaryLine,
 } from '../microvm-view.ts';
+import {
+  addStopTimeout,
+  type PauseOrResume,
+  pauseOrResume,
+  type StopFlags,
+  stopLine,
+  stopMicrovm,
+} from './vm-ops.ts';
 
 interface CreateFlags {
   name?: string;
@@ -101,17 +109,6 @@ async function createRequest(flags: CreateFlags, start: boolean): Promise<Create
   return validateCreateRequest(req);
 }
 
-/** NAME from the positional argument or --name, exactly one of them. */
-export function nameFrom(positional: unknown, flag: string | undefined, command: string): string {
-  const pos = typeof positional === 'string' && positional !== '' ? positional : undefined;
-  if (pos && flag && pos !== flag) {
-    throw new UsageError(`${command}: give the microVM either as NAME or with --name, not both`);
-  }
-  const name = pos ?? flag;
-  if (!name) throw new UsageError(`${command}: which microVM? give its NAME (or --name NAME)`);
-  return name;
-}
-
 function refuseJsonAttach(ctx: CommandContext<unknown>, what: string): void {
   if (ctx.json) {
     throw new UsageError(`${what} attaches the console, which is not JSON: use --background with --json`);
@@ -138,23 +135,6 @@ function registerList(parent: Command, name: string, aliases: string[] = []): vo
       return 0;
     }),
   );
-}
-
-async function stopOne(
-  client: AgentClient,
-  name: string,
-  flags: { force?: boolean; timeout?: number },
-): Promise<StopMicrovmResponse> {
-  return client.stop(name, { force: flags.force ?? false, timeout_s: flags.timeout ?? 10 });
-}
-
-function stopLine(r: StopMicrovmResponse): string {
-  const how = r.stop.graceful
-    ? 'shut down cleanly'
-    : r.stop.method === 'kill'
-      ? 'killed'
-      : 'killed after the timeout';
-  return `stopped ${r.microvm.name} (${how})${r.stop.message && !r.stop.graceful ? `: ${r.stop.message}` : ''}`;
 }
 
 export function registerMicrovm(program: Command): void {
@@ -289,49 +269,48 @@ export function registerMicrovm(program: Command): void {
       }),
     );
 
-  microvm
+  const stop = microvm
     .command('stop')
     .description('stop microVMs (Ctrl+Alt+Del where the architecture has it, then kill after --timeout)')
     .argument('[names...]', 'microVM names or ids')
     .option('-a, --all', 'every microVM that is not stopped yet')
-    .option('-f, --force', 'kill at once, no graceful attempt')
-    .option('-t, --timeout <seconds>', 'grace period before the kill (0-600)', parseStopTimeout, 10)
-    .action(
-      action<{ all?: boolean; force?: boolean; timeout: number }>(async (ctx) => {
-        const given = (ctx.args[0] as string[] | undefined) ?? [];
-        if (ctx.opts.all && given.length > 0)
-          throw new UsageError('microvm stop: give NAMEs or --all, not both');
-        if (!ctx.opts.all && given.length === 0) throw new UsageError('microvm stop: give NAMEs, or --all');
-        const client = await ctx.client();
-        const names = ctx.opts.all
-          ? (await listAll(client))
-              .filter((vm) => isAlive(vm.state) && vm.state !== 'stopping')
-              .map((vm) => vm.name)
-          : given;
-        const results = await Promise.allSettled(names.map((n) => stopOne(client, n, ctx.opts)));
-        const stopped: StopMicrovmResponse[] = [];
-        const errors: Array<{ name: string; code: string; message: string }> = [];
-        results.forEach((r, i) => {
-          const name = names[i] ?? '';
-          if (r.status === 'fulfilled') {
-            stopped.push(r.value);
-            ctx.out.line(stopLine(r.value));
-          } else {
-            const d = describeError(r.reason);
-            errors.push({ name, code: d.code, message: d.message });
-            ctx.out.note(`fc-macos: ${d.message}`);
-          }
-        });
-        if (ctx.opts.all && names.length === 0) ctx.out.line('no running microVMs');
-        if (ctx.json) {
-          ctx.out.data({
-            stopped: stopped.map((r) => ({ ...r.stop, microvm: r.microvm })),
-            errors,
-          });
+    .option('-f, --force', 'kill at once, no graceful attempt');
+  addStopTimeout(stop).action(
+    action<{ all?: boolean } & StopFlags>(async (ctx) => {
+      const given = (ctx.args[0] as string[] | undefined) ?? [];
+      if (ctx.opts.all && given.length > 0)
+        throw new UsageError('microvm stop: give NAMEs or --all, not both');
+      if (!ctx.opts.all && given.length === 0) throw new UsageError('microvm stop: give NAMEs, or --all');
+      const client = await ctx.client();
+      const names = ctx.opts.all
+        ? (await listAll(client))
+            .filter((vm) => isAlive(vm.state) && vm.state !== 'stopping')
+            .map((vm) => vm.name)
+        : given;
+      const results = await Promise.allSettled(names.map((n) => stopMicrovm(client, n, ctx.opts)));
+      const stopped: StopMicrovmResponse[] = [];
+      const errors: Array<{ name: string; code: string; message: string }> = [];
+      results.forEach((r, i) => {
+        const name = names[i] ?? '';
+        if (r.status === 'fulfilled') {
+          stopped.push(r.value);
+          ctx.out.line(stopLine(r.value));
+        } else {
+          const d = describeError(r.reason);
+          errors.push({ name, code: d.code, message: d.message });
+          ctx.out.note(`fc-macos: ${d.message}`);
         }
-        return errors.length > 0 ? 1 : 0;
-      }),
-    );
+      });
+      if (ctx.opts.all && names.length === 0) ctx.out.line('no running microVMs');
+      if (ctx.json) {
+        ctx.out.data({
+          stopped: stopped.map((r) => ({ ...r.stop, microvm: r.microvm })),
+          errors,
+        });
+      }
+      return errors.length > 0 ? 1 : 0;
+    }),
+  );
 
   microvm
     .command('kill')
@@ -394,22 +373,12 @@ export function registerMicrovm(program: Command): void {
       }),
     );
 
-  for (const op of ['pause', 'resume'] as const) {
+  for (const op of ['pause', 'resume'] as const satisfies PauseOrResume[]) {
     microvm
       .command(op)
       .description(op === 'pause' ? 'pause a running microVM (its vCPUs stop)' : 'resume a paused microVM')
       .argument('<name>', 'microVM name or id (prefix)')
-      .action(
-        action(async (ctx) => {
-          const client = await ctx.client();
-          const vm = await (op === 'pause'
-            ? client.pause(ctx.args[0] as string)
-            : client.resume(ctx.args[0] as string));
-          ctx.out.data(vm);
-          ctx.out.line(`${op === 'pause' ? 'paused' : 'resumed'} ${vm.name}`);
-          return 0;
-        }),
-      );
+      .action(action(async (ctx) => pauseOrResume(ctx, op, ctx.args[0] as string)));
   }
 }
 

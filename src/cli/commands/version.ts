@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { VersionResponse } from '../../api/schemas.ts';
 import { VERSION } from '../../version.ts';
 import { action } from '../context.ts';
-import { describeError } from '../errors.ts';
+import { describeError } from '../describe-error.ts';
 import { keyValues } from '../format.ts';
 
 export function registerVersion(program: Command): void {
