@@ -17,6 +17,7 @@ import type {
   HostProvider,
   HostStatus,
   LinuxArch,
+  ProviderText,
 } from './provider.ts';
 import { copyFileIn } from './remote-files.ts';
 
@@ -74,6 +75,40 @@ export class LocalProvider implements HostProvider {
     this.systemd = new SystemdAgent((argv, o) => this.exec(argv, o), this.layout);
     this.sleep = opts.sleep ?? defaultSleep;
   }
+
+  get text(): ProviderText {
+    return {
+      hostStep: 'Linux host checks',
+      hostStarting: 'checking',
+      // The agent daemon stopped, unless this host was never set up.
+      agentDownFix: 'run `fc-macos vm start` to start it (or `fc-macos setup` if this host was never set up)',
+      stopped: 'fc-agent stopped (microVMs keep running)',
+      uninstallRemoves: `stop the agent and remove ${this.layout.agentDir}`,
+    };
+  }
+
+  readonly vm = null;
+
+  async checkHost(): Promise<Array<{ check: string; detail: string }>> {
+    await this.ensureRunning();
+    return [{ check: 'host', detail: 'Linux with the tools setup needs' }];
+  }
+
+  async hostReady(): Promise<boolean> {
+    try {
+      await this.ensureRunning();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async startWithAgent(): Promise<void> {
+    await this.startAgent();
+  }
+
+  /** /dev/kvm on this host is the admin's: checkKvm says what to do when it is not usable. */
+  async prepareKvm(): Promise<void> {}
 
   get serviceMode(): 'systemd' | 'daemon' {
     return this.mode;

@@ -16,6 +16,7 @@ import type {
   HostProvider,
   HostStatus,
   LinuxArch,
+  ProviderText,
 } from './provider.ts';
 import { copyFileIn } from './remote-files.ts';
 import { TartCli, tartArgv } from './tart-cli.ts';
@@ -73,6 +74,44 @@ export class TartProvider implements HostProvider {
   get runFiles(): { dir: string; log: string; pid: string } {
     const dir = join(this.opts.paths.stateDir, 'tart');
     return { dir, log: join(dir, `${this.opts.vmName}.log`), pid: join(dir, `${this.opts.vmName}.pid`) };
+  }
+
+  get text(): ProviderText {
+    return {
+      hostStep: 'Linux VM (Tart)',
+      hostStarting: 'creating and starting the VM (the first clone downloads ~2 GB)',
+      // The VM (and with it the agent) is usually just stopped.
+      agentDownFix: 'run `fc-macos vm start`',
+      stopped: 'VM stopped',
+      uninstallRemoves: `delete the Tart VM ${this.opts.vmName}`,
+    };
+  }
+
+  get vm(): { name: string } {
+    return { name: this.opts.vmName };
+  }
+
+  async checkHost(): Promise<Array<{ check: string; detail: string }>> {
+    const cli = await this.preflight();
+    return [
+      { check: 'host', detail: `macOS with nested virtualization; tart at ${cli.bin}` },
+      { check: 'tart', detail: `tart ${cli.bin}` },
+    ];
+  }
+
+  async hostReady(): Promise<boolean> {
+    const st = await this.status();
+    return st.state === 'running' && (await this.exec(['true'])).exitCode === 0;
+  }
+
+  async startWithAgent(): Promise<void> {
+    await this.ensureRunning();
+    await this.startAgent();
+  }
+
+  async prepareKvm(progress: (message: string) => void): Promise<void> {
+    progress('loading the kvm module');
+    await this.exec(['modprobe', 'kvm'], { root: true });
   }
 
   /** Checks the Mac (macOS, chip, Tart) and remembers the tart binary. */

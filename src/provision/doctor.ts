@@ -6,7 +6,6 @@ import type { FcMacosPaths } from '../config/paths.ts';
 import { readToken } from '../config/token.ts';
 import type { HostProvider } from '../host/provider.ts';
 import { remoteSha256 } from '../host/remote-files.ts';
-import { TartProvider } from '../host/tart-provider.ts';
 import { readSetupState } from './state.ts';
 
 export interface DoctorCheck {
@@ -34,15 +33,15 @@ export async function runDoctor(
   const blocked = (check: string) => add(check, false, `not checked: ${down?.what}`, down?.fix ?? '');
 
   // Host and VM layer.
-  if (provider instanceof TartProvider) {
-    try {
-      const r = await provider.preflight();
-      add('host', true, `macOS with nested virtualization; tart at ${r.bin}`);
-      add('tart', true, `tart ${r.bin}`);
-    } catch (err) {
-      add('host', false, errText(err), errFix(err, 'fc-macos setup'));
+  try {
+    for (const c of await provider.checkHost()) add(c.check, true, c.detail);
+  } catch (err) {
+    add('host', false, errText(err), errFix(err, 'fc-macos setup'));
+    // Without its Mac a VM cannot run; a Linux host's own layers are still worth checking.
+    if (provider.vm)
       down = { what: 'the Mac does not meet the requirements', fix: errFix(err, 'fc-macos setup') };
-    }
+  }
+  if (provider.vm) {
     if (down) blocked('vm');
     else {
       const st = await provider.status();
@@ -52,13 +51,6 @@ export async function runDoctor(
         add('vm', false, `${st.name}: ${st.detail}`, fix);
         down = { what: `the VM ${st.name} is ${st.state}`, fix };
       }
-    }
-  } else {
-    try {
-      await provider.ensureRunning();
-      add('host', true, 'Linux with the tools setup needs');
-    } catch (err) {
-      add('host', false, errText(err), errFix(err, 'fc-macos setup'));
     }
   }
 

@@ -36,23 +36,10 @@ function hostStep(ctx: SetupContext): Step {
   const p = ctx.provider;
   return {
     id: 'host',
-    title: p.name === 'tart' ? 'Linux VM (Tart)' : 'Linux host checks',
-    async check() {
-      if (p.name === 'local') {
-        try {
-          await p.ensureRunning();
-          return true;
-        } catch {
-          return false;
-        }
-      }
-      const st = await p.status();
-      return st.state === 'running' && (await p.exec(['true'])).exitCode === 0;
-    },
+    title: p.text.hostStep,
+    check: () => p.hostReady(),
     async run(progress) {
-      progress(
-        p.name === 'tart' ? 'creating and starting the VM (the first clone downloads ~2 GB)' : 'checking',
-      );
+      progress(p.text.hostStarting);
       await p.ensureRunning();
     },
   };
@@ -67,10 +54,7 @@ function kvmStep(ctx: SetupContext): Step {
       return (await p.checkKvm()).ok;
     },
     async run(progress) {
-      if (p.name === 'tart') {
-        progress('loading the kvm module');
-        await p.exec(['modprobe', 'kvm'], { root: true });
-      }
+      await p.prepareKvm(progress);
       const kvm = await p.checkKvm();
       if (!kvm.ok) throw new KvmError(kvm.detail, kvm.fix);
     },

@@ -8,7 +8,6 @@ import { readConfigFile, writeConfigFile } from '../config/config.ts';
 import type { FcMacosPaths } from '../config/paths.ts';
 import { readToken } from '../config/token.ts';
 import type { HostProvider } from '../host/provider.ts';
-import { TartProvider } from '../host/tart-provider.ts';
 import { assetsDir } from './manifest.ts';
 import { readSetupState, removeSetupState } from './state.ts';
 
@@ -64,10 +63,10 @@ export async function runUninstall(provider: HostProvider, paths: FcMacosPaths):
   const state = await readSetupState(paths);
   const vms = await listMicrovms(provider, paths);
   const live = vms.filter((v) => !['stopped', 'exited'].includes(v.state));
-  if (provider instanceof TartProvider) {
+  if (provider.vm) {
     // Deleting the VM ends everything inside it.
     await provider.delete();
-    removed.push(`Tart VM ${provider.vmName}`);
+    removed.push(`Tart VM ${provider.vm.name}`);
   } else {
     const url = await provider.agentUrl();
     const token = await readToken(paths);
