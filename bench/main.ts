@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import WebSocket from 'ws';
 import { type BenchAgent, startAgent } from './agent.ts';
+import { benchCliStartup } from './cli-startup.ts';
 import { directConsoleRoundTrips, directCreate, directLatencies, OutputLog, roundTrips } from './direct.ts';
 import {
   bootFiles,
@@ -30,6 +31,7 @@ const N_CREATE_REAL = quick ? 2 : 5;
 const N_PASSTHROUGH = quick ? 100 : 500;
 const N_RSS_VMS = quick ? 10 : 50;
 const N_KEYS = quick ? 20 : 100;
+const N_CLI = quick ? 10 : 30;
 
 function realFirecracker(): { path: string } | { skip: string } {
   if (!existsSync(realFirecrackerBin))
@@ -232,6 +234,9 @@ async function main(): Promise<void> {
   await run('passthrough', `GET /machine-config, ${N_PASSTHROUGH} requests each way`, benchPassthrough);
   await run('rss', 'agent memory (VmRSS)', benchRss);
   await run('console', `console round trip of one keystroke, ${N_KEYS} keys each way`, benchConsole);
+  await run('cli', `CLI start-up, ${N_CLI} runs of each, interleaved (whole processes)`, () =>
+    withCleanup((cleanup) => benchCliStartup(cleanup, N_CLI)),
+  );
   console.log(`\ntotal ${((Date.now() - started) / 1000).toFixed(1)} s`);
   if (failed) process.exitCode = 1;
 }

@@ -10,8 +10,8 @@ import { registerSetup } from './commands/setup.ts';
 import { registerUninstall } from './commands/uninstall.ts';
 import { registerVersion } from './commands/version.ts';
 import { registerVm } from './commands/vm.ts';
-import { describeError } from './describe-error.ts';
 import { EXIT_USAGE } from './errors.ts';
+import { loadFlagChecks, needsFlagChecks } from './flag-parsers.ts';
 import { terminalSafe } from './format.ts';
 
 export type RegisterCommand = (program: Command) => void;
@@ -57,6 +57,8 @@ export async function main(argv: string[]): Promise<number> {
   // become the JSON error object on stdout, like every other failure.
   const json = argv.slice(2).includes('--json');
   try {
+    // Before parsing: the flag parsers that check with zod run during it (flag-parsers.ts).
+    if (needsFlagChecks(argv.slice(2))) await loadFlagChecks();
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
@@ -68,6 +70,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       return EXIT_USAGE;
     }
+    const { describeError } = await import('./describe-error.ts');
     const report = describeError(err);
     process.stderr.write(`fc-macos: ${terminalSafe(report.message)}\n`);
     if (json)

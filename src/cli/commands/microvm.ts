@@ -1,15 +1,12 @@
 // microVM lifecycle: `run`, `microvm create|list|status|shell|logs|stop|rm|pause|resume`, and the
 // top-level aliases `ls` and `ps` (both = `microvm list`).
 import type { Command } from 'commander';
-import type { CreateMicrovmRequest, Microvm, StopMicrovmResponse } from '../../api/schemas.ts';
+import type { Microvm, StopMicrovmResponse } from '../../api/schemas.ts';
 import type { AgentClient } from '../../client/agent-client.ts';
-import { loadConfig } from '../../config/config.ts';
 import { attachTerminal } from '../attach.ts';
 import { action, type CommandContext } from '../context.ts';
-import { describeError } from '../describe-error.ts';
 import { CliError, UsageError } from '../errors.ts';
 import {
-  type DriveFlag,
   parseBootArgs,
   parseDrive,
   parseHostPath,
@@ -17,8 +14,7 @@ import {
   parseName,
   parseNonNegativeInt,
   parseVcpus,
-  validateCreateRequest,
-} from '../flags.ts';
+} from '../flag-parsers.ts';
 import { shortId } from '../format.ts';
 import {
   countByState,
@@ -29,6 +25,7 @@ import {
   statusPage,
   summaryLine,
 } from '../microvm-view.ts';
+import type { CreateFlags } from './create-request.ts';
 import {
   addStopTimeout,
   type PauseOrResume,
@@ -37,22 +34,6 @@ import {
   stopLine,
   stopMicrovm,
 } from './vm-ops.ts';
-
-interface CreateFlags {
-  name?: string;
-  vcpus?: number;
-  memory?: number;
-  kernel?: string;
-  rootfs?: string;
-  bootArgs?: string;
-  initrd?: string;
-  drive?: DriveFlag[];
-  readOnlyRootfs?: boolean;
-  smt?: boolean;
-  trackDirtyPages?: boolean;
-  /** microvm create only: a bare firecracker, nothing configured (for snapshots load). */
-  bare?: boolean;
-}
 
 function addCreateFlags(cmd: Command): Command {
   return cmd
@@ -83,30 +64,6 @@ function addCreateFlags(cmd: Command): Command {
     .option('--read-only-rootfs', 'attach the root filesystem read-only')
     .option('--smt', 'simultaneous multithreading (x86_64 only)')
     .option('--track-dirty-pages', 'track dirty pages (needed for Diff snapshots)');
-}
-
-async function createRequest(flags: CreateFlags, start: boolean): Promise<CreateMicrovmRequest> {
-  // config.yaml's defaults apply only to what the flags leave open (and not to a bare firecracker).
-  const needDefaults = !flags.bare && (flags.vcpus === undefined || flags.memory === undefined);
-  const config = needDefaults ? await loadConfig() : null;
-  const req: CreateMicrovmRequest = {
-    name: flags.name,
-    vcpus: flags.vcpus ?? config?.vcpus,
-    memory_mib: flags.memory ?? config?.memoryMib,
-    kernel: flags.kernel,
-    rootfs: flags.rootfs,
-    boot_args: flags.bootArgs,
-    initrd: flags.initrd,
-    drives: flags.drive,
-    read_only_rootfs: flags.readOnlyRootfs,
-    smt: flags.smt,
-    track_dirty_pages: flags.trackDirtyPages,
-    start,
-    configure: flags.bare ? false : undefined,
-  };
-  for (const k of Object.keys(req) as Array<keyof CreateMicrovmRequest>)
-    if (req[k] === undefined) delete req[k];
-  return validateCreateRequest(req);
 }
 
 function refuseJsonAttach(ctx: CommandContext<unknown>, what: string): void {
@@ -146,7 +103,7 @@ export function registerMicrovm(program: Command): void {
   ).action(
     action<CreateFlags & { background?: boolean }>(async (ctx) => {
       if (!ctx.opts.background) refuseJsonAttach(ctx, 'run without --background');
-      const req = await createRequest(ctx.opts, true);
+      const req = await (await import('./create-request.ts')).createRequest(ctx.opts, true);
       const client = await ctx.client();
       const vm = await client.createMicrovm(req);
       if (ctx.opts.background) {
@@ -174,7 +131,9 @@ export function registerMicrovm(program: Command): void {
       .option('--bare', 'configure nothing (no kernel, rootfs, machine config): for `snapshots load`'),
   ).action(
     action<CreateFlags>(async (ctx) => {
-      const vm = await (await ctx.client()).createMicrovm(await createRequest(ctx.opts, false));
+      const vm = await (await ctx.client()).createMicrovm(
+        await (await import('./create-request.ts')).createRequest(ctx.opts, false),
+      );
       ctx.out.data(vm);
       ctx.out.line(
         ctx.opts.bare
@@ -282,6 +241,7 @@ export function registerMicrovm(program: Command): void {
         throw new UsageError('microvm stop: give NAMEs or --all, not both');
       if (!ctx.opts.all && given.length === 0) throw new UsageError('microvm stop: give NAMEs, or --all');
       const client = await ctx.client();
+      const { describeError } = await import('../describe-error.ts');
       const names = ctx.opts.all
         ? (await listAll(client))
             .filter((vm) => isAlive(vm.state) && vm.state !== 'stopping')
@@ -320,6 +280,7 @@ export function registerMicrovm(program: Command): void {
       action(async (ctx) => {
         const names = ctx.args[0] as string[];
         const client = await ctx.client();
+        const { describeError } = await import('../describe-error.ts');
         const results = await Promise.allSettled(names.map((n) => client.kill(n)));
         const killed: Microvm[] = [];
         const errors: Array<{ name: string; code: string; message: string }> = [];
@@ -348,6 +309,7 @@ export function registerMicrovm(program: Command): void {
       action<{ force?: boolean }>(async (ctx) => {
         const names = ctx.args[0] as string[];
         const client = await ctx.client();
+        const { describeError } = await import('../describe-error.ts');
         const removed: Microvm[] = [];
         const errors: Array<{ name: string; code: string; message: string }> = [];
         for (const name of names) {

@@ -5,7 +5,7 @@ import { DEFAULT_STOP_TIMEOUT_S, MAX_STOP_TIMEOUT_S } from '../../api/limits.ts'
 import type { StopMicrovmResponse } from '../../api/schemas.ts';
 import type { AgentClient } from '../../client/agent-client.ts';
 import type { CommandContext } from '../context.ts';
-import { parseStopTimeout } from '../flags.ts';
+import { parseStopTimeout } from '../flag-parsers.ts';
 
 export type PauseOrResume = 'pause' | 'resume';
 

@@ -2,8 +2,13 @@
 // agent daemon).
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { cliTarget } from '../../provision/cli-support.ts';
+import { forgetAddress } from '../agent-address.ts';
 import { action } from '../context.ts';
+
+/** The provider for the user's config; the host layer loads when a vm command runs. */
+async function cliTarget(): Promise<import('../../provision/cli-support.ts').CliTarget> {
+  return (await import('../../provision/cli-support.ts')).cliTarget();
+}
 
 function lines(v: string): number {
   const n = Number(v);
@@ -38,9 +43,9 @@ export function registerVm(program: Command): void {
     .description('start the VM (Tart) and the agent')
     .action(
       action(async (ctx) => {
-        const { provider } = await cliTarget();
-        if (provider.name === 'tart') await provider.ensureRunning();
-        await provider.startAgent();
+        const { paths, provider } = await cliTarget();
+        await forgetAddress(paths);
+        await provider.startWithAgent();
         const host = await provider.status();
         ctx.out.data({ ok: true, host });
         ctx.out.line(`${host.provider} ${host.name}: ${host.state}; fc-agent started`);
@@ -52,10 +57,11 @@ export function registerVm(program: Command): void {
     .description('stop the VM (Tart: microVMs inside stop with it) or the local agent daemon')
     .action(
       action(async (ctx) => {
-        const { provider } = await cliTarget();
+        const { paths, provider } = await cliTarget();
+        await forgetAddress(paths);
         await provider.stop();
         ctx.out.data({ ok: true });
-        ctx.out.line(provider.name === 'tart' ? 'VM stopped' : 'fc-agent stopped (microVMs keep running)');
+        ctx.out.line(provider.text.stopped);
         return 0;
       }),
     );

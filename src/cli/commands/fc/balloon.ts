@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { action } from '../../context.ts';
 import { UsageError } from '../../errors.ts';
-import { parseNonNegativeInt } from '../../flags.ts';
+import { parseNonNegativeInt } from '../../flag-parsers.ts';
 import { keyValues, mib, table } from '../../format.ts';
 import { drop, requests, type TargetFlags, target, vmCommand } from './target.ts';
 

@@ -1,7 +1,7 @@
 // fc-macos boot set|get: the guest kernel, initrd and boot arguments (Firecracker's /boot-source).
 import type { Command } from 'commander';
 import { action } from '../../context.ts';
-import { parseBootArgs, parseHostPath } from '../../flags.ts';
+import { parseBootArgs, parseHostPath } from '../../flag-parsers.ts';
 import { keyValues } from '../../format.ts';
 import { drop, requests, type TargetFlags, target, vmCommand } from './target.ts';
 

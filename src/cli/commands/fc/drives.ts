@@ -1,7 +1,7 @@
 // fc-macos drives add|update|list: block devices (Firecracker's /drives).
 import type { Command } from 'commander';
 import { action } from '../../context.ts';
-import { parseHostPath } from '../../flags.ts';
+import { parseHostPath } from '../../flag-parsers.ts';
 import { table } from '../../format.ts';
 import { parseDeviceId, requests, type TargetFlags, target, vmCommand } from './target.ts';
 

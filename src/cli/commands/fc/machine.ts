@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { MachineConfigurationUpdate } from '../../../client/firecracker-schemas.ts';
 import { action } from '../../context.ts';
-import { CPU_TEMPLATES, parseCpuTemplate, parseMemory, parseVcpus } from '../../flags.ts';
+import { CPU_TEMPLATES, parseCpuTemplate, parseMemory, parseVcpus } from '../../flag-parsers.ts';
 import { keyValues, mib } from '../../format.ts';
 import { drop, requests, type TargetFlags, target, vmCommand } from './target.ts';
 

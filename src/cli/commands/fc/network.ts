@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { TokenBucket } from '../../../client/firecracker-schemas.ts';
 import { action } from '../../context.ts';
 import { UsageError } from '../../errors.ts';
-import { parseTokenBucket } from '../../flags.ts';
+import { parseTokenBucket } from '../../flag-parsers.ts';
 import { table } from '../../format.ts';
 import { drop, parseDeviceId, requests, type TargetFlags, target, vmCommand } from './target.ts';
 

@@ -4,7 +4,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import type { SnapshotCreateParams } from '../../../client/firecracker-schemas.ts';
 import { action } from '../../context.ts';
 import { CliError } from '../../errors.ts';
-import { parseHostPath } from '../../flags.ts';
+import { parseHostPath } from '../../flag-parsers.ts';
 import { requests, type TargetFlags, target, vmCommand } from './target.ts';
 
 type SnapshotType = NonNullable<SnapshotCreateParams['snapshot_type']>;
