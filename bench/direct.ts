@@ -14,7 +14,7 @@ export interface BootFiles {
   rootfs: string;
 }
 
-/** Launch + configure + InstanceStart, as the agent does for `POST /agent/microvms`. */
+/** Launch + metrics + configure + InstanceStart: the Firecracker calls the agent makes for `POST /agent/microvms`. */
 export async function directCreate(
   cleanup: Cleanup,
   binary: string,
@@ -24,6 +24,8 @@ export async function directCreate(
 ): Promise<{ ms: number; stop: () => Promise<void> }> {
   const socketPath = join(dir, `${id}.sock`);
   const t0 = now();
+  const metrics = join(dir, `${id}.metrics.json`);
+  await writeFile(metrics, '', { mode: 0o600 });
   const fc = await launchFirecracker({
     binary,
     socketPath,
@@ -34,6 +36,8 @@ export async function directCreate(
   const stop = async (): Promise<void> => killGroup({ pid: fc.pid });
   cleanup.add(stop);
   const client = new FirecrackerClient(socketPath);
+  // The agent sets the metrics file first: the same Firecracker calls, made directly.
+  await client.putMetrics({ metrics_path: metrics });
   await configureAndBoot(client, files);
   return { ms: now() - t0, stop };
 }

@@ -60,6 +60,19 @@ function summary(label: string, samples: number[]): Row {
   };
 }
 
+/** Goals of issue 19 for the agent figures (ratios and added milliseconds in the same run). */
+const CREATE_GOAL_RATIO = 1.1;
+const PASSTHROUGH_GOAL_P50_MS = 0.5;
+const PASSTHROUGH_GOAL_P99_MS = 2;
+
+function signed(ms: number): string {
+  return `${ms >= 0 ? '+' : '−'}${Math.abs(ms).toFixed(2)}`;
+}
+
+function verdict(ok: boolean): string {
+  return ok ? 'met' : 'NOT met';
+}
+
 async function benchCreate(binary: string, label: string, n: number): Promise<Row[]> {
   return withCleanup(async (cleanup) => {
     const dir = await tempDir(cleanup, 'c-');
@@ -82,11 +95,16 @@ async function benchCreate(binary: string, label: string, n: number): Promise<Ro
       viaAgent.push(now() - t0);
       await agent.remove(vm.id);
     }
-    const d = summary(`direct socket (${label})`, direct);
-    const a = summary(`through the agent (${label})`, viaAgent);
+    const d = summary(`direct: launch, PUT metrics/machine/boot/drive, InstanceStart (${label})`, direct);
+    const a = summary(`POST /agent/microvms → running (${label})`, viaAgent);
+    const r = Number(a['p50 ms']) / Number(d['p50 ms']);
     return [
-      { ...d, ratio: '1.00x' },
-      { ...a, ratio: ratio(Number(a['p50 ms']), Number(d['p50 ms'])) },
+      { ...d, 'ratio p50': '1.00x', goal: '' },
+      {
+        ...a,
+        'ratio p50': ratio(Number(a['p50 ms']), Number(d['p50 ms'])),
+        goal: `≤ ${CREATE_GOAL_RATIO.toFixed(2)}x: ${verdict(r <= CREATE_GOAL_RATIO)}`,
+      },
     ];
   });
 }
@@ -101,21 +119,30 @@ async function benchPassthrough(): Promise<Row[]> {
       rootfs: files.rootfs,
     });
     const vm = await agent.createRunning('pass');
-    // Warm both paths (connections, JIT) before timing.
-    await directLatencies(vm.socket_path, '/machine-config', 20);
-    await agent.passthroughLatencies(vm.id, '/machine-config', 20);
+    // Warm every path (connections, JIT) before timing.
+    await directLatencies(vm.socket_path, '/machine-config', 50);
+    await agent.passthroughLatenciesHttp(vm.id, '/machine-config', 50);
+    await agent.passthroughLatencies(vm.id, '/machine-config', 50);
     const direct = await directLatencies(vm.socket_path, '/machine-config', N_PASSTHROUGH);
-    const viaAgent = await agent.passthroughLatencies(vm.id, '/machine-config', N_PASSTHROUGH);
+    const viaAgent = await agent.passthroughLatenciesHttp(vm.id, '/machine-config', N_PASSTHROUGH);
+    const viaFetch = await agent.passthroughLatencies(vm.id, '/machine-config', N_PASSTHROUGH);
     await agent.remove(vm.id);
-    const d = summary('direct socket (double)', direct);
-    const a = summary('through the agent (double)', viaAgent);
+    const d = summary('direct: node:http on the API socket (double)', direct);
+    const added = (s: Row, col: string): number => Number(s[col]) - Number(d[col]);
+    const row = (s: Row, goal: string): Row => ({
+      ...s,
+      'added p50 ms': signed(added(s, 'p50 ms')),
+      'added p99 ms': signed(added(s, 'p99 ms')),
+      goal,
+    });
+    const a = summary('agent: node:http, kept-alive connection (same client)', viaAgent);
+    const f = summary("agent: fetch, the SDK's client (for reference)", viaFetch);
+    const met =
+      added(a, 'p50 ms') <= PASSTHROUGH_GOAL_P50_MS && added(a, 'p99 ms') <= PASSTHROUGH_GOAL_P99_MS;
     return [
-      { ...d, 'ratio p50': '1.00x', 'ratio p99': '1.00x' },
-      {
-        ...a,
-        'ratio p50': ratio(Number(a['p50 ms']), Number(d['p50 ms'])),
-        'ratio p99': ratio(Number(a['p99 ms']), Number(d['p99 ms'])),
-      },
+      { ...d, 'added p50 ms': '', 'added p99 ms': '', goal: '' },
+      row(a, `p50 ≤ +${PASSTHROUGH_GOAL_P50_MS} ms, p99 ≤ +${PASSTHROUGH_GOAL_P99_MS} ms: ${verdict(met)}`),
+      row(f, "(fetch's own cost included)"),
     ];
   });
 }
@@ -219,19 +246,27 @@ async function main(): Promise<void> {
       );
     }
   };
-  await run('create', `create → running, ${N_CREATE} microVMs each way (Firecracker double)`, () =>
-    benchCreate(doubleBin, 'double', N_CREATE),
+  await run(
+    'create',
+    `create → running vs the same Firecracker calls made directly, ${N_CREATE} microVMs each way (Firecracker double)`,
+    () => benchCreate(doubleBin, 'double', N_CREATE),
   );
   const real = realFirecracker();
   if ('path' in real) {
     const fc = real.path;
-    await run('create', `create → running, ${N_CREATE_REAL} microVMs each way (real firecracker)`, () =>
-      benchCreate(fc, 'real', N_CREATE_REAL),
+    await run(
+      'create',
+      `create → running vs the same Firecracker calls made directly, ${N_CREATE_REAL} microVMs each way (real firecracker)`,
+      () => benchCreate(fc, 'real', N_CREATE_REAL),
     );
   } else if (wanted('create')) {
     console.log(`\n## create → running (real firecracker)\nskipped: ${real.skip}`);
   }
-  await run('passthrough', `GET /machine-config, ${N_PASSTHROUGH} requests each way`, benchPassthrough);
+  await run(
+    'passthrough',
+    `passthrough: GET /machine-config through the agent vs on the API socket, ${N_PASSTHROUGH} requests each way`,
+    benchPassthrough,
+  );
   await run('rss', 'agent memory (VmRSS)', benchRss);
   await run('console', `console round trip of one keystroke, ${N_KEYS} keys each way`, benchConsole);
   await run('cli', `CLI start-up, ${N_CLI} runs of each, interleaved (whole processes)`, () =>

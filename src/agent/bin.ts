@@ -7,6 +7,7 @@ import { type AgentConfig, ConfigError, parseCli, resolveBinary, USAGE } from '.
 import { SHUTDOWN_GRACE_MS, SHUTDOWN_IDLE_SWEEP_MS } from './constants.ts';
 import { Logger } from './log.ts';
 import { MicrovmManager } from './manager.ts';
+import { uninstallNetwork } from './net/uninstall.ts';
 import { createAgentServer } from './server.ts';
 import { StatsCollector } from './stats.ts';
 
@@ -99,6 +100,14 @@ if (action.kind === 'version') {
   process.stdout.write(`fc-agent ${VERSION}\n`);
 } else if (action.kind === 'help') {
   process.stdout.write(USAGE);
+} else if (action.kind === 'uninstall-network') {
+  uninstallNetwork(action.config).then(
+    (removed) => {
+      for (const line of removed) process.stdout.write(`removed ${line}\n`);
+    },
+    (err: unknown) =>
+      fail(`cannot remove the network: ${err instanceof Error ? err.message : String(err)}`, 1),
+  );
 } else {
   run(action.config).catch((err: unknown) =>
     fail(`failed to start: ${err instanceof Error ? err.message : String(err)}`, 1),

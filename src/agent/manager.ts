@@ -14,11 +14,14 @@ import { loadMicrovms } from './lifecycle/adopt.ts';
 import type { LifecycleContext } from './lifecycle/context.ts';
 import { createMicrovm } from './lifecycle/create.ts';
 import { type CreateStep, createSteps } from './lifecycle/create-pipeline.ts';
+import { FifoSpares } from './lifecycle/fifo-spares.ts';
 import * as ops from './lifecycle/operations.ts';
-import { passthrough } from './lifecycle/passthrough.ts';
+import { type PassthroughRequest, passthrough } from './lifecycle/passthrough.ts';
 import { MicrovmRegistry } from './lifecycle/registry.ts';
 import type { Logger } from './log.ts';
 import type { MicrovmEntry } from './microvm-entry.ts';
+import { NetworkService } from './net/service.ts';
+import { withNetworkSteps } from './net/steps.ts';
 
 export { type StopPlan, stopPlan } from './lifecycle/operations.ts';
 export { ID_PATTERN } from './lifecycle/registry.ts';
@@ -32,6 +35,8 @@ export interface ManagerOptions {
   createSteps?: readonly CreateStep[];
   /** Where events go; default a new log. */
   events?: EventLog;
+  /** The default network; default one made from config.network. */
+  network?: NetworkService;
 }
 
 function linuxArch(): string {
@@ -50,7 +55,7 @@ export class MicrovmManager {
 
   constructor(opts: ManagerOptions) {
     this.microvmsDir = join(opts.config.stateDir, 'microvms');
-    this.steps = opts.createSteps ?? createSteps;
+    this.steps = opts.createSteps ?? withNetworkSteps(createSteps);
     this.events = opts.events ?? new EventLog();
     this.ctx = {
       config: opts.config,
@@ -59,6 +64,8 @@ export class MicrovmManager {
       microvmsDir: this.microvmsDir,
       registry: this.registry,
       events: this.events,
+      fifos: new FifoSpares(opts.config.stateDir, opts.log),
+      network: opts.network ?? new NetworkService(opts.config, opts.log),
     };
   }
 
@@ -82,8 +89,19 @@ export class MicrovmManager {
   }
 
   /** Loads every state.json and re-adopts the firecrackers still running. */
-  load(): Promise<void> {
-    return loadMicrovms(this.ctx);
+  async load(): Promise<void> {
+    await this.ctx.network.init();
+    await loadMicrovms(this.ctx);
+    // Leases are the live microVMs' records: rules and taps are rebuilt to match them exactly.
+    const live = this.all().flatMap((e) =>
+      e.alive && e.vm.network ? [{ id: e.vm.id, name: e.vm.name, network: e.vm.network }] : [],
+    );
+    await this.ctx.network.reconcile(live);
+  }
+
+  /** The default network (null with --no-network). */
+  get network(): NetworkService {
+    return this.ctx.network;
   }
 
   start(entry: MicrovmEntry): Promise<Microvm> {
@@ -110,14 +128,8 @@ export class MicrovmManager {
     return ops.remove(this.ctx, entry);
   }
 
-  passthrough(
-    entry: MicrovmEntry,
-    method: string,
-    pathAndQuery: string,
-    body: Buffer | undefined,
-    contentType: string | undefined,
-  ): Promise<RawResponse> {
-    return passthrough(this.ctx, entry, method, pathAndQuery, body, contentType);
+  passthrough(entry: MicrovmEntry, req: PassthroughRequest): Promise<RawResponse> {
+    return passthrough(this.ctx, entry, req);
   }
 
   get isShuttingDown(): boolean {

@@ -21,10 +21,12 @@ export const stateReason = z.enum([
 export type StateReason = z.infer<typeof stateReason>;
 
 const eventBase = {
-  /** Increases by one per event within an agent run; each run starts far above the last. */
-  seq: z.number().int().nonnegative(),
-  /** When the agent emitted it (ISO 8601). */
-  time: z.string(),
+  seq: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe('Increases by one per event within an agent run; each run starts far above the last.'),
+  time: z.string().describe('When the agent emitted it (ISO 8601).'),
 };
 const microvmEventBase = { ...eventBase, name: z.string(), id: z.string() };
 
@@ -47,8 +49,10 @@ export const microvmExitedEvent = z.object({
   ...microvmEventBase,
   type: z.literal('microvm.exited'),
   exit_code: z.number().int().nullable(),
-  /** e.g. "SIGKILL"; null when firecracker exited with a code (or the agent cannot know). */
-  signal: z.string().nullable(),
+  signal: z
+    .string()
+    .nullable()
+    .describe('e.g. "SIGKILL"; null when firecracker exited with a code (or the agent cannot know).'),
   reason: exitReason,
 });
 

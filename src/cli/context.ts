@@ -3,6 +3,7 @@
 // must work without an agent). `action()` wraps a command so every failure is reported the same way.
 import type { Command } from 'commander';
 import type { AgentClient } from '../client/agent-client.ts';
+import { UsageError } from './errors.ts';
 import { ansiPaint, colourWanted, noPaint, type Paint, terminalSafe } from './format.ts';
 
 export interface GlobalFlags {
@@ -87,6 +88,9 @@ export function action<O>(
       },
     };
     try {
+      // An empty NAME ('' from a shell variable that was not set) never means anything.
+      for (const a of ctx.args.flat())
+        if (a === '') throw new UsageError(`${cmd.name()}: a NAME is empty; give a microVM name or id`);
       process.exitCode = (await body(ctx)) ?? 0;
     } catch (err) {
       process.exitCode = await out.error(err);

@@ -63,3 +63,15 @@ function faultHint(fault: string, name: string, path: string): string {
   }
   return '';
 }
+
+// The programs a fix can start with; anything else is a sentence (which quotes its commands).
+const COMMAND = /^(fc-macos|sudo|tart|brew|modprobe|npm|apt-get|ls|rm|chmod|systemctl|journalctl)( |$)/;
+
+/**
+ * A fix as the user reads it: a bare command becomes "run `COMMAND`"; a sentence stays as it is
+ * (it puts its commands in backticks itself).
+ */
+export function formatFix(fix: string): string {
+  const command = COMMAND.test(fix) && !/[,;]| \(|: /.test(fix);
+  return command ? `run \`${fix}\`` : fix;
+}

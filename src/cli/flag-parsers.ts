@@ -65,5 +65,9 @@ export const parseStopTimeout = deferred('parseStopTimeout');
 export const parseNonNegativeInt = deferred('parseNonNegativeInt');
 export const parseCpuTemplate = deferred('parseCpuTemplate');
 export const parseTokenBucket = deferred('parseTokenBucket');
+export const parseNetworkMode = deferred('parseNetworkMode');
+export const parsePublishFlag = deferred('parsePublishFlag');
+export const parseTail = deferred('parseTail');
+export const parseMac = deferred('parseMac');
 
 export const CPU_TEMPLATES = CPU_TEMPLATE_NAMES.join(', ');

@@ -3,9 +3,13 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.ts';
 import { registerCompletion } from './commands/completion.ts';
+import { registerCp } from './commands/cp.ts';
+import { registerDashboard } from './commands/dashboard.ts';
 import { registerDoctor } from './commands/doctor.ts';
+import { registerExec } from './commands/exec.ts';
 import { registerFirecrackerApi } from './commands/fc/index.ts';
 import { registerMicrovm } from './commands/microvm.ts';
+import { registerPortForward } from './commands/port-forward.ts';
 import { registerSetup } from './commands/setup.ts';
 import { registerUninstall } from './commands/uninstall.ts';
 import { registerVersion } from './commands/version.ts';
@@ -21,10 +25,14 @@ export type RegisterCommand = (program: Command) => void;
 // src/cli/commands/x.ts and append it here.
 const commandModules: RegisterCommand[] = [
   registerMicrovm,
+  registerExec,
+  registerCp,
   registerFirecrackerApi,
   registerSetup,
   registerDoctor,
   registerVm,
+  registerDashboard,
+  registerPortForward,
   registerUninstall,
   registerVersion,
   registerCompletion,
@@ -40,6 +48,8 @@ export function buildProgram(): Command {
     )
     .option('--json', 'machine-readable output on stdout (shapes: docs/cli-json.md)')
     .option('--agent-url <url>', 'fc-agent base URL (env FC_MACOS_AGENT_URL)')
+    // Every subcommand's -h lists the global options (--json, --agent-url) too.
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .showHelpAfterError(false)
     // Commander's usage errors read like ours ("fc-macos: …"); set before the commands are added

@@ -1,5 +1,6 @@
 // Human views of microVMs: the list table, the status page, the summary. Pure functions of the
 // API objects (plus a clock and a paint function) so their output is testable as text.
+import { formatPublish } from '../api/network.ts';
 import type { Microvm, MicrovmState } from '../api/schemas.ts';
 import {
   safeField as f,
@@ -40,9 +41,23 @@ export function listTable(list: Microvm[], paint: Paint, now: Date = new Date())
     String(vm.vcpus),
     mib(vm.memory_mib),
     vm.pid === null ? '-' : String(vm.pid),
+    vm.network ? f(vm.network.address) : '-',
+    publishedPorts(vm),
     relativeTime(vm.created_at, now),
   ]);
-  return table(['NAME', 'ID', 'STATE', 'VCPUS', 'MEMORY', 'PID', 'CREATED'], rows);
+  return table(['NAME', 'ID', 'STATE', 'VCPUS', 'MEMORY', 'PID', 'ADDRESS', 'PORTS', 'CREATED'], rows);
+}
+
+/** Docker's form: 0.0.0.0:8080->80/tcp, sorted, comma-separated; '-' for none. */
+export function publishedPorts(vm: Microvm): string {
+  const ports = vm.network?.ports ?? [];
+  if (ports.length === 0) return '-';
+  return f(
+    [...ports]
+      .sort((a, b) => a.host_port - b.host_port || a.protocol.localeCompare(b.protocol))
+      .map(formatPublish)
+      .join(', '),
+  );
 }
 
 export const STATE_ORDER: MicrovmState[] = ['running', 'paused', 'created', 'stopping', 'stopped', 'exited'];
@@ -76,6 +91,16 @@ export function statusPage(vm: Microvm, paint: Paint, now: Date = new Date()): s
   for (const d of vm.drives)
     pairs.push([`Drive ${f(d.id)}`, `${f(d.path)}${d.read_only ? ' (read-only)' : ''}`]);
   if (vm.balloon) pairs.push(['Balloon', `${mib(vm.balloon.amount_mib)}`]);
+  const n = vm.network;
+  pairs.push([
+    'Network',
+    n
+      ? f(
+          `${n.address}/${n.prefix_length} via ${n.gateway}, MAC ${n.mac}, tap ${n.tap}${n.isolated ? ', isolated' : ''}`,
+        )
+      : 'none',
+  ]);
+  if (n) pairs.push(['Ports', publishedPorts(vm)]);
   pairs.push(
     ['PID', vm.pid === null ? '-' : String(vm.pid)],
     ['Created', when(vm.created_at)],

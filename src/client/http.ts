@@ -32,6 +32,9 @@ export interface SendOptions {
   signal?: AbortSignal;
 }
 
+/** An answer whose body is still to read (ours, or a fetch Response). */
+type Answered = Pick<AgentResponse, 'status' | 'text'>;
+
 export class AgentHttp {
   #baseUrl: string;
   #relocated = false;
@@ -116,7 +119,7 @@ export class AgentHttp {
   }
 
   /** Reads the body of a failed response and throws the matching typed error. */
-  async fail(method: string, path: string, res: AgentResponse): Promise<never> {
+  async fail(method: string, path: string, res: Answered): Promise<never> {
     const text = await readText(res, this);
     throw errorFromAnswer(res.status, text, {
       baseUrl: this.baseUrl,
@@ -157,7 +160,7 @@ export class AgentHttp {
   }
 }
 
-async function readText(res: AgentResponse, http: AgentHttp): Promise<string> {
+async function readText(res: Answered, http: AgentHttp): Promise<string> {
   try {
     return await res.text();
   } catch (err) {

@@ -11,3 +11,4 @@ export * from './errors.ts';
 export { type EventsOptions, parseSse } from './events.ts';
 // A namespace, so Firecracker's names never collide with the agent's.
 export * as firecrackerSchemas from './firecracker-schemas.ts';
+export { CopyError, type CopyResult, type ExecBufferedResult } from './guest.ts';

@@ -64,15 +64,13 @@ export interface HostProvider {
   status(): Promise<HostStatus>;
   /** Creates (if needed) and starts the Linux side; resolves once commands can run in it. */
   ensureRunning(): Promise<void>;
-  /** Whether the Linux side is up and runs commands (setup's host step is done). */
-  hostReady(): Promise<boolean>;
   /** `fc-macos vm start`: the Linux side where there is one to start (Tart: the VM), then the agent. */
   startWithAgent(): Promise<void>;
   /**
-   * Checks the Mac (or Linux host) can run the Linux side at all; resolves to what it found
-   * (doctor's first lines: "host", and "tart" for Tart). Throws a HostError with the fix.
+   * Whether the Linux side is up and runs commands (setup's host step, doctor's "host" line), with
+   * the fix when it is not. Throws a HostError with the fix when this machine cannot run it at all.
    */
-  checkHost(): Promise<Array<{ check: string; detail: string }>>;
+  inspectHost(): Promise<CheckResult>;
   /** Base URL of the agent, e.g. http://192.168.64.5:8080. Throws HostDownError when not running. */
   agentUrl(): Promise<string>;
   /** Runs argv (never a shell string) on the Linux side. */

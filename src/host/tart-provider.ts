@@ -91,17 +91,23 @@ export class TartProvider implements HostProvider {
     return { name: this.opts.vmName };
   }
 
-  async checkHost(): Promise<Array<{ check: string; detail: string }>> {
-    const cli = await this.preflight();
-    return [
-      { check: 'host', detail: `macOS with nested virtualization; tart at ${cli.bin}` },
-      { check: 'tart', detail: `tart ${cli.bin}` },
-    ];
-  }
-
-  async hostReady(): Promise<boolean> {
+  async inspectHost(): Promise<CheckResult> {
     const st = await this.status();
-    return st.state === 'running' && (await this.exec(['true'])).exitCode === 0;
+    if (st.state !== 'running') {
+      return {
+        ok: false,
+        detail: `the VM ${st.name} is ${st.state}: ${st.detail}`,
+        fix: st.state === 'missing' ? 'fc-macos setup' : 'fc-macos vm start',
+      };
+    }
+    const res = await this.exec(['true']);
+    if (res.exitCode !== 0)
+      return {
+        ok: false,
+        detail: `the VM ${st.name} runs but does not run commands`,
+        fix: 'fc-macos vm start',
+      };
+    return { ok: true, detail: `${st.name}: ${st.detail}`, fix: '' };
   }
 
   async startWithAgent(): Promise<void> {
@@ -149,7 +155,7 @@ export class TartProvider implements HostProvider {
       await cli.must(
         tartArgv.clone(this.opts.image ?? DEFAULT_TART_IMAGE, name),
         { timeoutMs: 60 * 60_000 },
-        'check the network and free disk space (~20 GB), then re-run fc-macos setup',
+        'check the network and free disk space (~20 GB), then run `fc-macos setup` again',
       );
       await cli.must(
         tartArgv.set(name, {

@@ -4,6 +4,8 @@ export type ProvisionErrorCode =
   | 'download_failed'
   | 'checksum_mismatch'
   | 'asset_invalid'
+  /** A file the user gave (--firecracker-bin, --kernel, --rootfs) is not what it must be: exit 2. */
+  | 'file_invalid'
   | 'step_failed'
   | 'agent_unhealthy'
   | 'node_missing'

@@ -45,7 +45,7 @@ describe('run --background, list, status', () => {
     const after = new Date();
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^NAME\s+ID\s+STATE\s+VCPUS\s+MEMORY\s+PID\s+CREATED$/);
+    expect(lines[0]).toMatch(/^NAME\s+ID\s+STATE\s+VCPUS\s+MEMORY\s+PID\s+ADDRESS\s+PORTS\s+CREATED$/);
     expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['api', 'web']);
     const web = body.microvms.find((m) => m.name === 'web');
     expect(lines[2]).toContain(web?.id.slice(0, 8));
@@ -54,7 +54,7 @@ describe('run --background, list, status', () => {
     const ages = new Set<string>();
     for (let t = before.getTime(); t < after.getTime() + 1000; t += 250)
       ages.add(relativeTime(web?.created_at ?? null, new Date(Math.min(t, after.getTime()))));
-    const created = lines[2]?.match(/running\s+2\s+256 MiB\s+\d+\s+(.+)$/)?.[1];
+    const created = lines[2]?.match(/running\s+2\s+256 MiB\s+\d+\s+-\s+-\s+(.+)$/)?.[1];
     expect([...ages]).toContain(created);
     // The columns line up: every row has its state where the header has STATE.
     const col = lines[0]?.indexOf('STATE') ?? -1;
@@ -201,8 +201,8 @@ describe('pause, resume, stop, rm', () => {
     const r = await cli.run(['microvm', 'stop', '--all', '--timeout', '5']);
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual([
-      expect.stringMatching(/^stopped idle \(killed\): not booted/),
-      'stopped web (shut down cleanly)',
+      expect.stringMatching(/^stopped idle \(killed at once\): not booted/),
+      'stopped web (the guest shut down after Ctrl+Alt+Del)',
     ]);
     const list = await cli.json<{ microvms: Microvm[] }>(['ls']);
     expect(list.body.microvms.map((m) => m.state)).toEqual(['stopped', 'stopped', 'stopped']);

@@ -18,7 +18,7 @@ export { kvmProblem } from './proc.ts';
 export interface LocalE2eOptions {
   /** `setup --firecracker-bin`; without it the mirror's tarball (whose firecracker is the double). */
   firecrackerBin?: string;
-  /** `setup --kernel`; without it the mirror's kernel. */
+  /** `setup --kernel`; without it the mirror's kernel file (given with --kernel too). */
   kernel?: string;
   /** Whether the guest prints on its console (the double does; real Firecracker here does not). */
   guestPrints: boolean;
@@ -58,7 +58,9 @@ export async function localE2e(
     '--agent-port',
     String(port),
     ...(opts.firecrackerBin ? ['--firecracker-bin', opts.firecrackerBin] : []),
-    ...(opts.kernel ? ['--kernel', opts.kernel] : []),
+    // The mirror's kernel is generated, not the one setup pins: it is given as a file.
+    '--kernel',
+    opts.kernel ?? assets.paths.kernel,
   );
   expect(setup.stderr).toBe('');
   const result = JSON.parse(setup.stdout);

@@ -2,6 +2,8 @@
 import type { AgentConfig } from '../config.ts';
 import type { EventLog } from '../events/event-log.ts';
 import type { Logger } from '../log.ts';
+import type { NetworkService } from '../net/service.ts';
+import type { FifoSpares } from './fifo-spares.ts';
 import type { MicrovmRegistry } from './registry.ts';
 
 export interface LifecycleContext {
@@ -14,4 +16,8 @@ export interface LifecycleContext {
   readonly registry: MicrovmRegistry;
   /** Where every state change, create, exit and removal is announced (GET /agent/events). */
   readonly events: EventLog;
+  /** Console FIFOs made ahead of creates. */
+  readonly fifos: FifoSpares;
+  /** The default network (taps, addresses, rules); see src/agent/net. */
+  readonly network: NetworkService;
 }

@@ -2,10 +2,8 @@
 // later features insert their own (network.* before firecracker.configure, vsock.configure) without
 // touching the others. Each step has run(ctx) and may have undo(ctx); when a step fails, undo runs
 // in reverse order for that step and every step before it.
-import { execFile } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
+import { mkdir, rm } from 'node:fs/promises';
 import { CLOSE_MICROVM_DELETED } from '../../api/console.ts';
 import type { CreateMicrovmParams, Microvm } from '../../api/schemas.ts';
 import { launchFirecracker } from '../../firecracker/index.ts';
@@ -13,13 +11,12 @@ import { resolveBinary } from '../config.ts';
 import { ConsoleSession } from '../console/session.ts';
 import { KILL_WAIT_MS } from '../constants.ts';
 import { copySparse } from '../files.ts';
+import { vsockConfigure } from '../guest/vsock.ts';
 import { MicrovmEntry, type MicrovmPaths } from '../microvm-entry.ts';
 import { readProcStat } from '../proc.ts';
 import type { LifecycleContext } from './context.ts';
 import { recordExit, waitFor } from './supervise.ts';
 import { transition } from './transition.ts';
-
-const execFileP = promisify(execFile);
 
 /** Everything a create's steps share; a step records what its undo (and later steps) need here. */
 export interface CreateContext {
@@ -38,10 +35,26 @@ export interface CreateContext {
   readonly drives: Microvm['drives'];
   /** The rootfs firecracker is given ('' for a bare firecracker). Set by files.rootfs. */
   rootfs: string;
+  /**
+   * Settles when the rootfs copy is complete (files.rootfs has it start once firecracker is
+   * spawned; firecracker.configure waits for it before naming the drive). Never rejects: a failed
+   * copy resolves to its error; resolved null while no copy runs.
+   */
+  rootfsReady: Promise<unknown>;
+  /**
+   * Started right after firecracker's process is spawned, while it opens its socket (a spawn of
+   * our own before it would delay it). Steps before firecracker.launch add to it.
+   */
+  readonly afterSpawn: Array<() => void>;
   /** The console FIFO, open until firecracker has inherited it. Set by console.fifo. */
   fifoFd: number | null;
   /** The microVM once its firecracker runs (firecracker.launch); vm and client through it. */
   entry: MicrovmEntry | null;
+  /**
+   * The first state.json write (phase creating), started by firecracker.launch and awaited by
+   * microvm.publish: the Firecracker calls in between need not wait for the disk.
+   */
+  firstRecord: Promise<void>;
   /** Room for inserted steps' own values (e.g. a tap name), keyed by the step's name. */
   readonly extra: Map<string, unknown>;
 }
@@ -80,18 +93,36 @@ export const filesRootfs: CreateStep = {
     ctx.rootfs = ctx.params.configure ? ctx.rootfsSource : '';
     if (ctx.params.configure && ctx.defaultRootfs) {
       // Several microVMs writing one ext4 image would corrupt it: each gets its own copy,
-      // sparse (or a reflink), so it costs next to nothing up front.
-      await copySparse(ctx.rootfsSource, ctx.paths.rootfsCopy);
+      // sparse (or a reflink), so it costs next to nothing up front. It runs while firecracker
+      // starts: nothing needs it before the drive is configured.
       ctx.rootfs = ctx.paths.rootfsCopy;
+      ctx.afterSpawn.push(() => {
+        ctx.rootfsReady = copySparse(ctx.rootfsSource, ctx.paths.rootfsCopy).then(
+          () => null,
+          (err: unknown) => err ?? new Error('rootfs copy failed'),
+        );
+      });
     }
   },
+  /** A copy under way must be over before its directory is removed. */
+  async undo(ctx) {
+    await ctx.rootfsReady;
+  },
 };
+
+/** Waits for the rootfs copy started by files.rootfs; throws its error. */
+export async function rootfsCopied(ctx: CreateContext): Promise<void> {
+  const err = await ctx.rootfsReady;
+  if (err) throw err;
+}
 
 export const filesLogs: CreateStep = {
   name: 'files.logs',
   async run(ctx) {
+    // Three empty files: synchronous calls take microseconds, a trip through libuv's thread pool
+    // can take milliseconds on a busy host.
     for (const f of [ctx.paths.consoleLog, ctx.paths.firecrackerLog, ctx.paths.metrics]) {
-      await writeFile(f, '', { mode: 0o600, flag: 'a' });
+      closeSync(openSync(f, 'a', 0o600));
     }
   },
 };
@@ -99,7 +130,7 @@ export const filesLogs: CreateStep = {
 export const consoleFifo: CreateStep = {
   name: 'console.fifo',
   async run(ctx) {
-    await execFileP('mkfifo', ['-m', '600', ctx.paths.consoleIn]);
+    await ctx.agent.fifos.take(ctx.paths.consoleIn);
     // O_RDWR: the open never blocks waiting for a writer, and firecracker (which inherits it)
     // is a writer itself, so its stdin never sees EOF when console clients come and go.
     ctx.fifoFd = openSync(ctx.paths.consoleIn, constants.O_RDWR | constants.O_NONBLOCK);
@@ -125,6 +156,9 @@ export const firecrackerLaunch: CreateStep = {
       stdin: ctx.fifoFd ?? undefined,
       stdoutPath: paths.consoleLog,
       stderrPath: paths.firecrackerStderr,
+      afterSpawn: () => {
+        for (const start of ctx.afterSpawn) start();
+      },
     });
     if (ctx.fifoFd !== null) closeSync(ctx.fifoFd);
     ctx.fifoFd = null;
@@ -150,12 +184,16 @@ export const firecrackerLaunch: CreateStep = {
       started_at: null,
       exit: null,
       last_console_lines: [],
+      network: null,
     };
     const e = new MicrovmEntry(vm, paths, st?.starttime ?? null, ctx.defaultRootfs, 'creating');
     ctx.entry = e;
     e.child = launched.child;
     void launched.exited.then((exit) => recordExit(ctx.agent, e, exit.code, exit.signal));
-    await e.persist();
+    // Written at once (a restarted agent must find this firecracker to undo the create), but not
+    // waited for here; a failed write fails the create at microvm.publish.
+    ctx.firstRecord = e.persist();
+    ctx.firstRecord.catch(() => undefined);
   },
   /** Kills the firecracker and closes its console: nothing may write into the directory after. */
   async undo(ctx) {
@@ -197,6 +235,7 @@ export const firecrackerConfigure: CreateStep = {
       boot_args: params.boot_args,
       ...(params.initrd === undefined ? {} : { initrd_path: params.initrd }),
     });
+    await rootfsCopied(ctx);
     await c.putDrive('rootfs', {
       drive_id: 'rootfs',
       path_on_host: ctx.rootfs,
@@ -247,6 +286,7 @@ export const microvmPublish: CreateStep = {
   name: 'microvm.publish',
   async run(ctx) {
     const entry = entryOf(ctx);
+    await ctx.firstRecord;
     entry.phase = 'ready';
     if (!ctx.agent.registry.add(entry)) throw new Error(`the name ${ctx.name} is held by another microVM`);
     await entry.persist();
@@ -277,6 +317,7 @@ export const createSteps: readonly CreateStep[] = [
   firecrackerLaunch,
   firecrackerMetrics,
   firecrackerConfigure,
+  vsockConfigure,
   consoleSession,
   firecrackerStart,
   microvmPublish,
@@ -319,8 +360,16 @@ export async function runCreatePipeline(
   beforeUndo?: (err: unknown, step: string) => Promise<unknown>,
 ): Promise<void> {
   let i = 0;
+  // Per-step milliseconds, logged at debug level: where a create spends its time.
+  const ms: Record<string, number> = {};
   try {
-    for (; i < steps.length; i++) await (steps[i] as CreateStep).run(ctx);
+    for (; i < steps.length; i++) {
+      const step = steps[i] as CreateStep;
+      const t0 = performance.now();
+      await step.run(ctx);
+      ms[step.name] = Math.round((performance.now() - t0) * 100) / 100;
+    }
+    ctx.agent.log.debug('create steps', { microvm: ctx.name, ms });
   } catch (err) {
     const failed = steps[i]?.name ?? '?';
     const replaced = beforeUndo ? await beforeUndo(err, failed) : err;

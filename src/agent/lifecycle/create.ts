@@ -124,8 +124,11 @@ export async function createMicrovm(
     defaultRootfs,
     drives,
     rootfs: '',
+    rootfsReady: Promise.resolve(null),
+    afterSpawn: [],
     fifoFd: null,
     entry: null,
+    firstRecord: Promise.resolve(),
     extra: new Map(),
   };
   try {
@@ -135,5 +138,6 @@ export async function createMicrovm(
     return entry.vm;
   } finally {
     registry.release(id, name);
+    agent.fifos.refillSoon();
   }
 }

@@ -5,6 +5,7 @@ import { CLOSE_MICROVM_DELETED } from '../../api/console.ts';
 import type { Microvm, MicrovmState, StopMicrovmResponse } from '../../api/schemas.ts';
 import { FirecrackerApiError } from '../../firecracker/index.ts';
 import { fromFirecrackerError, invalidState } from '../errors.ts';
+import { stopViaGuest } from '../guest/stop.ts';
 import type { MicrovmEntry } from '../microvm-entry.ts';
 import type { LifecycleContext } from './context.ts';
 import { hardKill, waitFor } from './supervise.ts';
@@ -111,6 +112,7 @@ export function stop(
   return entry.lock.run(async () => {
     requireAlive(entry, 'stop');
     const plan = stopPlan(ctx.arch, entry.vm.state, req.force);
+    const wasRunning = entry.vm.state === 'running';
     entry.intent = 'stop';
     await transition(ctx, entry, 'stopping', 'stop');
     const result = (graceful: boolean, method: StopMicrovmResponse['stop']['method'], message: string) => {
@@ -127,9 +129,20 @@ export function stop(
       }
       return { microvm: entry.vm, stop: { graceful, method, message } };
     };
+    let note = '';
+    if (!req.force && wasRunning) {
+      const viaGuest = await stopViaGuest(
+        entry,
+        req.timeout_s * 1000,
+        (ms) => waitFor(entry.gone, ms),
+        ctx.log,
+      );
+      if (viaGuest.stopped) return result(true, 'guest_shutdown', viaGuest.message);
+      if (viaGuest.note) note = `${viaGuest.note}; then `;
+    }
     if (plan.kind === 'kill') {
       await hardKill(ctx, entry);
-      return result(false, 'kill', plan.message);
+      return result(false, 'kill', `${note}${plan.message}`);
     }
     try {
       await entry.client.sendCtrlAltDel();
@@ -147,13 +160,17 @@ export function stop(
       ctx.log.debug('SendCtrlAltDel got no answer', { id: entry.vm.id, error: err });
     }
     if (await waitFor(entry.gone, req.timeout_s * 1000)) {
-      return result(true, 'ctrl_alt_del', `the guest shut down after Ctrl+Alt+Del within ${req.timeout_s}s`);
+      return result(
+        true,
+        'ctrl_alt_del',
+        `${note}the guest shut down after Ctrl+Alt+Del within ${req.timeout_s}s`,
+      );
     }
     await hardKill(ctx, entry);
     return result(
       false,
       'ctrl_alt_del_then_kill',
-      `the guest did not shut down within ${req.timeout_s}s of Ctrl+Alt+Del: firecracker was killed (SIGKILL)`,
+      `${note}the guest did not shut down within ${req.timeout_s}s of Ctrl+Alt+Del: firecracker was killed (SIGKILL)`,
     );
   });
 }

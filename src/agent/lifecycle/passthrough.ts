@@ -12,13 +12,19 @@ import { checkSnapshotState } from './snapshot-rules.ts';
 import { stateFromInstance } from './supervise.ts';
 import { transition } from './transition.ts';
 
+/** One request for a microVM's Firecracker API, as the client sent it. */
+export interface PassthroughRequest {
+  method: string;
+  /** Path and query, e.g. `/machine-config` or `/snapshot/create`. */
+  pathAndQuery: string;
+  body: Buffer | undefined;
+  contentType: string | undefined;
+}
+
 export async function passthrough(
   ctx: LifecycleContext,
   entry: MicrovmEntry,
-  method: string,
-  pathAndQuery: string,
-  body: Buffer | undefined,
-  contentType: string | undefined,
+  { method, pathAndQuery, body, contentType }: PassthroughRequest,
 ): Promise<RawResponse> {
   const notRunning = (): ApiError =>
     invalidState(

@@ -72,6 +72,8 @@ export async function recordExit(
     }
     // Firecracker leaves its socket file behind.
     await unlink(entry.paths.socket).catch(() => undefined);
+    // Its tap, rules and address go with it (the record keeps what it had, for the user).
+    await ctx.network.release(vm.name, vm.id);
     await entry.persist().catch((err: unknown) => {
       if (!entry.removed) ctx.log.error('cannot write state.json', { id: vm.id, error: err });
     });

@@ -1,5 +1,6 @@
 // The body of `run` and `microvm create`: the flags, with config.yaml's defaults for what they
 // leave open, checked with the agent's schema. Loaded when one of those commands runs.
+import type { PortMapping } from '../../api/network.ts';
 import type { CreateMicrovmRequest } from '../../api/schemas.ts';
 import { loadConfig } from '../../config/config.ts';
 import { type DriveFlag, validateCreateRequest } from '../flags.ts';
@@ -18,6 +19,10 @@ export interface CreateFlags {
   trackDirtyPages?: boolean;
   /** microvm create only: a bare firecracker, nothing configured (for snapshots load). */
   bare?: boolean;
+  network?: 'default' | 'none';
+  publish?: PortMapping[];
+  mac?: string;
+  isolated?: boolean;
 }
 
 export async function createRequest(flags: CreateFlags, start: boolean): Promise<CreateMicrovmRequest> {
@@ -38,6 +43,10 @@ export async function createRequest(flags: CreateFlags, start: boolean): Promise
     track_dirty_pages: flags.trackDirtyPages,
     start,
     configure: flags.bare ? false : undefined,
+    network: flags.network,
+    ports: flags.publish,
+    mac: flags.mac,
+    isolated: flags.isolated,
   };
   for (const k of Object.keys(req) as Array<keyof CreateMicrovmRequest>)
     if (req[k] === undefined) delete req[k];

@@ -10,12 +10,16 @@ import {
   parseBootArgs,
   parseDrive,
   parseHostPath,
+  parseMac,
   parseMemory,
   parseName,
+  parseNetworkMode,
   parseNonNegativeInt,
+  parsePublishFlag,
+  parseTail,
   parseVcpus,
 } from '../flag-parsers.ts';
-import { shortId } from '../format.ts';
+import { safeField, shortId } from '../format.ts';
 import {
   countByState,
   describeExit,
@@ -33,6 +37,7 @@ import {
   type StopFlags,
   stopLine,
   stopMicrovm,
+  stopProgress,
 } from './vm-ops.ts';
 
 function addCreateFlags(cmd: Command): Command {
@@ -63,7 +68,19 @@ function addCreateFlags(cmd: Command): Command {
     )
     .option('--read-only-rootfs', 'attach the root filesystem read-only')
     .option('--smt', 'simultaneous multithreading (x86_64 only)')
-    .option('--track-dirty-pages', 'track dirty pages (needed for Diff snapshots)');
+    .option('--track-dirty-pages', 'track dirty pages (needed for Diff snapshots)')
+    .option(
+      '--network <mode>',
+      "default: a tap on the agent's bridge, an address, outbound NAT; none: no network interface",
+      parseNetworkMode,
+    )
+    .option(
+      '-p, --publish <[host_ip:]host_port:guest_port[/tcp|/udp]>',
+      'publish a guest port on the Linux side (repeatable; reach it at `fc-macos vm ip`, or localhost on a Linux host)',
+      parsePublishFlag,
+    )
+    .option('--mac <mac>', "the guest's MAC address (default: derived from its address)", parseMac)
+    .option('--isolated', 'no traffic to or from the other microVMs on the bridge');
 }
 
 function refuseJsonAttach(ctx: CommandContext<unknown>, what: string): void {
@@ -185,7 +202,7 @@ export function registerMicrovm(program: Command): void {
     .description('console output (or firecracker.log with --firecracker)')
     .argument('<name>', 'microVM name or id (prefix)')
     .option('-f, --follow', 'keep printing new output until the microVM exits (Ctrl+C stops)')
-    .option('-n, --tail <n>', 'only the last N lines', parseNonNegativeInt)
+    .option('-n, --tail <n>', 'only the last N lines (0-1000000)', parseTail)
     .option('--firecracker', "firecracker's own log instead of the console")
     .action(
       action<{ follow?: boolean; tail?: number; firecracker?: boolean }>(async (ctx) => {
@@ -235,7 +252,7 @@ export function registerMicrovm(program: Command): void {
     .option('-a, --all', 'every microVM that is not stopped yet')
     .option('-f, --force', 'kill at once, no graceful attempt');
   addStopTimeout(stop).action(
-    action<{ all?: boolean } & StopFlags>(async (ctx) => {
+    action<{ all?: boolean; timeout: number } & StopFlags>(async (ctx) => {
       const given = (ctx.args[0] as string[] | undefined) ?? [];
       if (ctx.opts.all && given.length > 0)
         throw new UsageError('microvm stop: give NAMEs or --all, not both');
@@ -247,14 +264,16 @@ export function registerMicrovm(program: Command): void {
             .filter((vm) => isAlive(vm.state) && vm.state !== 'stopping')
             .map((vm) => vm.name)
         : given;
+      const done = stopProgress(names, ctx.opts, ctx.json);
       const results = await Promise.allSettled(names.map((n) => stopMicrovm(client, n, ctx.opts)));
+      done();
       const stopped: StopMicrovmResponse[] = [];
       const errors: Array<{ name: string; code: string; message: string }> = [];
       results.forEach((r, i) => {
         const name = names[i] ?? '';
         if (r.status === 'fulfilled') {
           stopped.push(r.value);
-          ctx.out.line(stopLine(r.value));
+          ctx.out.line(stopLine(r.value, ctx.opts.timeout));
         } else {
           const d = describeError(r.reason);
           errors.push({ name, code: d.code, message: d.message });

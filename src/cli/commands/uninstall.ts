@@ -35,7 +35,12 @@ export function registerUninstall(program: Command): void {
         await forgetAddress(paths);
         const result = await runUninstall(provider, paths);
         ctx.out.data({ ok: true, ...result });
-        if (!ctx.json) ctx.out.note(`removed: ${result.removed.join(', ')}`);
+        if (!ctx.json)
+          ctx.out.note(
+            result.removed.length > 0
+              ? `removed:\n${result.removed.map((r) => `  ${r}`).join('\n')}`
+              : 'nothing to remove: fc-macos was not set up here',
+          );
         return 0;
       }),
     );

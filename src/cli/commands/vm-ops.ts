@@ -6,6 +6,7 @@ import type { StopMicrovmResponse } from '../../api/schemas.ts';
 import type { AgentClient } from '../../client/agent-client.ts';
 import type { CommandContext } from '../context.ts';
 import { parseStopTimeout } from '../flag-parsers.ts';
+import { safeField } from '../format.ts';
 
 export type PauseOrResume = 'pause' | 'resume';
 
@@ -35,14 +36,38 @@ export function stopMicrovm(
   });
 }
 
-/** "stopped web (shut down cleanly)", "stopped idle (killed): not booted". */
-export function stopLine(r: StopMicrovmResponse): string {
+/** Which way it stopped: the guest shut down (after Ctrl+Alt+Del), or it was killed (at once, or after N s). */
+export function stopLine(r: StopMicrovmResponse, timeoutS: number): string {
   const how = r.stop.graceful
-    ? 'shut down cleanly'
+    ? 'the guest shut down after Ctrl+Alt+Del'
     : r.stop.method === 'kill'
-      ? 'killed'
-      : 'killed after the timeout';
+      ? 'killed at once'
+      : `killed after ${timeoutS}s: the guest did not shut down`;
   return `stopped ${r.microvm.name} (${how})${r.stop.message && !r.stop.graceful ? `: ${r.stop.message}` : ''}`;
+}
+
+/**
+ * On a terminal, a line that counts the seconds while stops wait for their guests; cleared when
+ * done. Pipes and --json get nothing (their output is the result).
+ */
+export function stopProgress(names: string[], flags: StopFlags, json: boolean): () => void {
+  const err = process.stderr;
+  if (json || !err.isTTY || flags.force || names.length === 0) return () => {};
+  const timeout = flags.timeout ?? DEFAULT_STOP_TIMEOUT_S;
+  const started = Date.now();
+  const what = names.length === 1 ? names[0] : `${names.length} microVMs`;
+  const draw = () => {
+    const s = Math.floor((Date.now() - started) / 1000);
+    err.write(
+      `\r\x1b[2Kstopping ${safeField(what ?? '')}: Ctrl+Alt+Del sent, waiting for the guest (${s}s of ${timeout}s, then kill)`,
+    );
+  };
+  draw();
+  const timer = setInterval(draw, 1000);
+  return () => {
+    clearInterval(timer);
+    err.write('\r\x1b[2K');
+  };
 }
 
 /** Pauses or resumes one microVM and reports it: the microVM as JSON, or "paused NAME". */

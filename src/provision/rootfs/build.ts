@@ -1,13 +1,15 @@
 // Builds the default rootfs on the Linux side from an Alpine minirootfs tarball, without loop
-// mounts: unpack into a scratch dir, add /init, `mkfs.ext4 -d`. As root (the Tart VM, a root local
+// mounts: unpack into a scratch dir, add /init (and the guest agent as /usr/sbin/fc-guest when
+// given), `mkfs.ext4 -d`. As root (the Tart VM, a root local
 // install) tar keeps the tarball's owners; otherwise files belong to the user who ran setup.
 export const BUILD_ROOTFS_SCRIPT = `set -eu
-tarball=$1; init=$2; out=$3; size=$4; work=$5
+tarball=$1; init=$2; out=$3; size=$4; work=$5; guest=\${6:-}
 rm -rf "$work"
 mkdir -p "$work/root"
 trap 'rm -rf "$work"' EXIT
 tar -xzf "$tarball" -C "$work/root"
 install -m 0755 "$init" "$work/root/init"
+if [ -n "$guest" ]; then install -D -m 0755 "$guest" "$work/root/usr/sbin/fc-guest"; fi
 mkdir -p "$work/root/root"
 mkfs.ext4 -q -F -L fc-rootfs -E root_owner=0:0 -d "$work/root" "$work/rootfs.ext4" "$size"
 mkdir -p "$(dirname "$out")"
@@ -20,6 +22,19 @@ export function buildRootfsArgv(o: {
   out: string;
   size: string;
   workDir: string;
+  /** fc-guest for the guest's architecture, already on the Linux side. */
+  guest?: string;
 }): string[] {
-  return ['sh', '-c', BUILD_ROOTFS_SCRIPT, 'fc-macos-rootfs', o.tarball, o.init, o.out, o.size, o.workDir];
+  return [
+    'sh',
+    '-c',
+    BUILD_ROOTFS_SCRIPT,
+    'fc-macos-rootfs',
+    o.tarball,
+    o.init,
+    o.out,
+    o.size,
+    o.workDir,
+    ...(o.guest ? [o.guest] : []),
+  ];
 }

@@ -1,6 +1,7 @@
 // fc-macos actions start|pause|resume|stop|flush-metrics. start, pause, resume and stop go to the
 // agent's own routes (the agent must know the state); flush-metrics is Firecracker's action.
 import type { Command } from 'commander';
+import { DEFAULT_STOP_TIMEOUT_S } from '../../../api/limits.ts';
 import { action } from '../../context.ts';
 import {
   addStopTimeout,
@@ -37,7 +38,7 @@ export function registerActions(program: Command): void {
     action<TargetFlags & StopFlags>(async (ctx) => {
       const r = await stopMicrovm(await ctx.client(), target(ctx), ctx.opts);
       ctx.out.data(r);
-      ctx.out.line(stopLine(r));
+      ctx.out.line(stopLine(r, ctx.opts.timeout ?? DEFAULT_STOP_TIMEOUT_S));
       return 0;
     }),
   );
