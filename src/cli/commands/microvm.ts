@@ -14,12 +14,11 @@ import {
   parseMemory,
   parseName,
   parseNetworkMode,
-  parseNonNegativeInt,
   parsePublishFlag,
   parseTail,
   parseVcpus,
 } from '../flag-parsers.ts';
-import { safeField, shortId } from '../format.ts';
+import { shortId } from '../format.ts';
 import {
   countByState,
   describeExit,
