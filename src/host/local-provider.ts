@@ -7,13 +7,12 @@ import { join } from 'node:path';
 import type { FcMacosPaths } from '../config/paths.ts';
 import { type AgentServiceSpec, agentArgv, SystemdAgent } from './agent-service.ts';
 import { HostError, KvmError } from './errors.ts';
+import type { ExecOptions, ExecResult } from './exec.ts';
 import { type LinuxLayout, linuxLayout, ROOT_AGENT_DIR } from './layout.ts';
 import { runProcess } from './process.ts';
 import type {
   AgentServiceState,
   CheckResult,
-  ExecOptions,
-  ExecResult,
   HostProvider,
   HostStatus,
   LinuxArch,

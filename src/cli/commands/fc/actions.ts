@@ -3,14 +3,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_STOP_TIMEOUT_S } from '../../../api/limits.ts';
 import { action } from '../../context.ts';
-import {
-  addStopTimeout,
-  type PauseOrResume,
-  pauseOrResume,
-  type StopFlags,
-  stopLine,
-  stopMicrovm,
-} from '../vm-ops.ts';
+import * as ops from '../vm-ops.ts';
 import { requests, type TargetFlags, target, vmCommand } from './target.ts';
 
 export function registerActions(program: Command): void {
@@ -23,25 +16,27 @@ export function registerActions(program: Command): void {
       return 0;
     }),
   );
-  for (const op of ['pause', 'resume'] as const satisfies PauseOrResume[]) {
+  for (const op of ['pause', 'resume'] as const satisfies ops.PauseOrResume[]) {
     vmCommand(actions, op, op === 'pause' ? 'pause the vCPUs' : 'resume the vCPUs').action(
-      action<TargetFlags>(async (ctx) => pauseOrResume(ctx, op, target(ctx))),
+      action<TargetFlags>(async (ctx) => ops.pauseOrResume(ctx, op, target(ctx))),
     );
   }
-  addStopTimeout(
-    vmCommand(
-      actions,
-      'stop',
-      'stop: Ctrl+Alt+Del where the architecture has it (x86_64), else a kill; the agent says which',
-    ).option('-f, --force', 'kill at once'),
-  ).action(
-    action<TargetFlags & StopFlags>(async (ctx) => {
-      const r = await stopMicrovm(await ctx.client(), target(ctx), ctx.opts);
-      ctx.out.data(r);
-      ctx.out.line(stopLine(r, ctx.opts.timeout ?? DEFAULT_STOP_TIMEOUT_S));
-      return 0;
-    }),
-  );
+  ops
+    .addStopTimeout(
+      vmCommand(
+        actions,
+        'stop',
+        'stop: Ctrl+Alt+Del where the architecture has it (x86_64), else a kill; the agent says which',
+      ).option('-f, --force', 'kill at once'),
+    )
+    .action(
+      action<TargetFlags & ops.StopFlags>(async (ctx) => {
+        const r = await ops.stopMicrovm(await ctx.client(), target(ctx), ctx.opts);
+        ctx.out.data(r);
+        ctx.out.line(ops.stopLine(r, ctx.opts.timeout ?? DEFAULT_STOP_TIMEOUT_S));
+        return 0;
+      }),
+    );
   vmCommand(actions, 'flush-metrics', 'write the metrics now (FlushMetrics)').action(
     action<TargetFlags>(async (ctx) =>
       (await requests()).write(ctx, 'PUT /actions', { action_type: 'FlushMetrics' }, 'metrics flushed'),
