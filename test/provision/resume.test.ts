@@ -1,9 +1,12 @@
 // A failure in any step stops setup there; the next run skips every earlier step (their run() is
 // not called again) and carries on from the failed one.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Step } from '../../src/provision/runner.ts';
 import { STEP_IDS, type StepId } from '../../src/provision/state.ts';
 import { makeEnv } from './harness.ts';
+
+// Each test runs whole setups (an agent started, a rootfs built): slow on a loaded 2-core machine.
+vi.setConfig({ testTimeout: 180_000 });
 
 function failOnce(target: StepId, ran: StepId[]): (steps: Step[]) => Step[] {
   return (steps) =>

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { readConfigFile } from '../../src/config/config.ts';
 import { readToken } from '../../src/config/token.ts';
 import { sha256File } from '../../src/host/remote-files.ts';
@@ -12,6 +12,9 @@ import { firecrackerElf, sha256 } from '../support/assets.ts';
 import { haltLoopElf } from '../support/kernel.ts';
 import { guestBin } from '../support/paths.ts';
 import { ext4Cat, makeEnv, makeExt4 } from './harness.ts';
+
+// Each test runs whole setups (an agent started, a rootfs built): slow on a loaded 2-core machine.
+vi.setConfig({ testTimeout: 180_000 });
 
 describe('setup with the local provider against a local asset mirror', () => {
   it('installs every layer, starts a healthy agent, and a second run does nothing', async () => {
