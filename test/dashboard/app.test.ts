@@ -39,7 +39,7 @@ function setup(
     ...withStats(withList(d, list), statsFor(list)),
     provider: 'local',
     live: 'events',
-    agent: { ...d.agent, version, rttMs: 3.2, reachable: true },
+    agent: { ...d.agent, version, rttMs: 3.2, reachable: true, startedAt: Date.now() - 125_000 },
   }));
   const exits: ExitRequest[] = [];
   const ui = render(
@@ -84,6 +84,7 @@ describe('dashboard view', () => {
     const f = t.frame();
     expect(f).toContain('Agent  ● up 0.1.0');
     expect(f).toContain('rtt 3.2 ms');
+    expect(f).toContain('uptime 2m 5s');
     expect(f).toContain('firecracker 1.14.4');
     expect(f).toContain('microVMs 3 · 1 running · 1 paused · 1 stopped');
     expect(f).toContain('4 vCPUs');
