@@ -334,3 +334,17 @@ describe('dashboard view with networking', () => {
     expect(t.frame()).toContain('ports      *:8080->80/tcp');
   });
 });
+
+describe('dashboard theme', () => {
+  it('is monochrome with NO_COLOR or TERM=dumb, and plain ASCII with TERM=dumb', async () => {
+    const { themeFor, bar, dot } = await import('../../src/dashboard/theme.ts');
+    expect(themeFor({ TERM: 'xterm-256color' })).toEqual({ colour: true, unicode: true });
+    expect(themeFor({ TERM: 'xterm-256color', NO_COLOR: '1' })).toEqual({ colour: false, unicode: true });
+    // An empty NO_COLOR does not count (no-color.org).
+    expect(themeFor({ NO_COLOR: '' }).colour).toBe(true);
+    const dumb = themeFor({ TERM: 'dumb' });
+    expect(dumb).toEqual({ colour: false, unicode: false });
+    expect(bar(dumb, 0.5, 4)).toEqual(['##', '..']);
+    expect(dot(dumb, 'failed')).toBe('!');
+  });
+});
