@@ -2,6 +2,7 @@
 // API objects (plus a clock and a paint function) so their output is testable as text.
 import { formatPublish } from '../api/network.ts';
 import type { Microvm, MicrovmState } from '../api/schemas.ts';
+import { readableConsoleText } from './console-text.ts';
 import {
   safeField as f,
   keyValues,
@@ -75,12 +76,14 @@ export function summaryLine(list: Microvm[]): string {
   return `${list.length} microVM${list.length === 1 ? '' : 's'}: ${parts.join(', ')}`;
 }
 
-export function statusPage(vm: Microvm, paint: Paint, now: Date = new Date()): string {
+/** The guest agent line of `status`: ready (fc-guest answered), or why not. */
+export function statusPage(vm: Microvm, paint: Paint, now: Date = new Date(), guest?: string): string {
   const when = (iso: string | null): string => (iso ? `${relativeTime(iso, now)} (${iso})` : '-');
   const pairs: Array<[string, string]> = [
     ['Name', f(vm.name)],
     ['ID', f(vm.id)],
     ['State', paint(stateColour(vm.state), f(vm.state)) + (vm.exit ? ` (${describeExit(vm)})` : '')],
+    ...(guest ? [['Guest', f(guest)] as [string, string]] : []),
     ['vCPUs', `${vm.vcpus}${vm.smt ? ' (SMT)' : ''}`],
     ['Memory', mib(vm.memory_mib)],
     ['Kernel', f(vm.kernel)],
@@ -109,7 +112,7 @@ export function statusPage(vm: Microvm, paint: Paint, now: Date = new Date()): s
   if (vm.exit) pairs.push(['Exited', when(vm.exit.at)]);
   let text = keyValues(pairs);
   if (vm.last_console_lines.length > 0) {
-    text += `\nLast console lines:\n${vm.last_console_lines.map((l) => `  ${f(l)}`).join('\n')}`;
+    text += `\nLast console lines:\n${vm.last_console_lines.map((l) => `  ${readableConsoleText(l)}`).join('\n')}`;
   }
   return text;
 }
