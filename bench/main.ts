@@ -3,6 +3,8 @@
 import { existsSync } from 'node:fs';
 import WebSocket from 'ws';
 import { type BenchAgent, startAgent } from './agent.ts';
+import { benchCliStartup } from './cli-startup.ts';
+import { benchDashboard } from './dashboard.ts';
 import { directConsoleRoundTrips, directCreate, directLatencies, OutputLog, roundTrips } from './direct.ts';
 import {
   bootFiles,
@@ -18,6 +20,7 @@ import {
   rssBytes,
   tempDir,
 } from './lib.ts';
+import { benchNet, netRole, netSkipReason } from './net.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -30,6 +33,9 @@ const N_CREATE_REAL = quick ? 2 : 5;
 const N_PASSTHROUGH = quick ? 100 : 500;
 const N_RSS_VMS = quick ? 10 : 50;
 const N_KEYS = quick ? 20 : 100;
+const N_NET = quick ? 100 : 500;
+const PAYLOAD_NOTE = 'round trips of 64 bytes, a fifth as many new connections, one 100 MiB download';
+const N_CLI = quick ? 10 : 30;
 
 function realFirecracker(): { path: string } | { skip: string } {
   if (!existsSync(realFirecrackerBin))
@@ -71,13 +77,13 @@ function verdict(ok: boolean): string {
   return ok ? 'met' : 'NOT met';
 }
 
-async function benchCreate(binary: string, label: string, n: number): Promise<Row[]> {
+async function benchCreate(binary: string, label: string, n: number, boot = true): Promise<Row[]> {
   return withCleanup(async (cleanup) => {
     const dir = await tempDir(cleanup, 'c-');
     const files = await bootFiles(dir);
     const direct: number[] = [];
     for (let i = 0; i < n; i++) {
-      const r = await directCreate(cleanup, binary, dir, `d${i}`, files);
+      const r = await directCreate(cleanup, binary, dir, `d${i}`, files, boot);
       direct.push(r.ms);
       await r.stop();
     }
@@ -89,12 +95,15 @@ async function benchCreate(binary: string, label: string, n: number): Promise<Ro
     const viaAgent: number[] = [];
     for (let i = 0; i < n; i++) {
       const t0 = now();
-      const vm = await agent.createRunning(`b${i}`);
+      const vm = boot ? await agent.createRunning(`b${i}`) : await agent.createConfigured(`b${i}`);
       viaAgent.push(now() - t0);
       await agent.remove(vm.id);
     }
-    const d = summary(`direct: launch, PUT metrics/machine/boot/drive, InstanceStart (${label})`, direct);
-    const a = summary(`POST /agent/microvms → running (${label})`, viaAgent);
+    const d = summary(
+      `direct: launch, PUT metrics/machine/boot/drive${boot ? ', InstanceStart' : ''} (${label})`,
+      direct,
+    );
+    const a = summary(`POST /agent/microvms → ${boot ? 'running' : 'created'} (${label})`, viaAgent);
     const r = Number(a['p50 ms']) / Number(d['p50 ms']);
     return [
       { ...d, 'ratio p50': '1.00x', goal: '' },
@@ -259,6 +268,14 @@ async function main(): Promise<void> {
     );
   } else if (wanted('create')) {
     console.log(`\n## create → running (real firecracker)\nskipped: ${real.skip}`);
+    if (existsSync(realFirecrackerBin)) {
+      // Without KVM Firecracker still launches and takes its configuration; only the boot fails.
+      await run(
+        'create',
+        `create → created (configured, not booted: no KVM here) vs the same Firecracker calls made directly, ${N_CREATE_REAL} microVMs each way (real firecracker)`,
+        () => benchCreate(realFirecrackerBin, 'real, no boot', N_CREATE_REAL, false),
+      );
+    }
   }
   await run(
     'passthrough',
@@ -267,10 +284,23 @@ async function main(): Promise<void> {
   );
   await run('rss', 'agent memory (VmRSS)', benchRss);
   await run('console', `console round trip of one keystroke, ${N_KEYS} keys each way`, benchConsole);
+  const netSkip = netSkipReason();
+  if (netSkip !== null && wanted('net')) console.log(`\n## port-forward vs direct TCP\nskipped: ${netSkip}`);
+  else
+    await run('net', `port-forward vs direct TCP to the same guest port, ${N_NET} ${PAYLOAD_NOTE}`, () =>
+      withCleanup((cleanup) => benchNet(cleanup, N_NET)),
+    );
+  await run('dashboard', 'dashboard: refresh render and idle CPU (bench/dashboard.ts)', () =>
+    withCleanup((cleanup) => benchDashboard(cleanup, quick)),
+  );
+  await run('cli', `CLI start-up, ${N_CLI} runs of each, interleaved (whole processes)`, () =>
+    withCleanup((cleanup) => benchCliStartup(cleanup, N_CLI)),
+  );
   console.log(`\ntotal ${((Date.now() - started) / 1000).toFixed(1)} s`);
   if (failed) process.exitCode = 1;
 }
 
 export type { BenchAgent };
 
-await main();
+if (args[0] === '--net-role') await netRole(args.slice(1));
+else await main();

@@ -116,7 +116,7 @@ describe.skipIf(problem !== null)('run -p, ls and port-forward (agent in a netwo
     child.kill('SIGINT');
     const code = await new Promise((r) => child.once('exit', r));
     expect(code).toBe(0);
-  });
+  }, 90_000);
 
   it('says why when the guest refuses, and refuses a microVM without network', async () => {
     const child = spawn(process.execPath, [cliBin, 'port-forward', 'echo', ':8', '--verbose'], {
@@ -144,5 +144,5 @@ describe.skipIf(problem !== null)('run -p, ls and port-forward (agent in a netwo
     const none = await cli.run(['port-forward', 'offline', '80']);
     expect(none.code).not.toBe(0);
     expect(none.stderr).toMatch(/offline has no network/);
-  });
+  }, 90_000);
 });

@@ -167,7 +167,8 @@ export async function startAgent(opts: StartAgentOptions = {}): Promise<StartedA
     const [file, args] = opts.netns ? ['ip', ['netns', 'exec', opts.netns, node, ...argv]] : [node, argv];
     const proc = spawn(file, args, {
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, ...opts.env },
+      // vitest.config.ts sets FC_AGENT_NO_NETWORK=1 for every agent; this one lives in a netns.
+      env: { ...process.env, ...(opts.network ? { FC_AGENT_NO_NETWORK: '0' } : {}), ...opts.env },
     });
     live.add(proc);
     proc.once('exit', () => live.delete(proc));

@@ -11,7 +11,7 @@ export interface Netns {
   readonly name: string;
   /** argv prefix that runs a command inside the namespace. */
   exec(cmd: string, args: string[]): string;
-  spawn(cmd: string, args: string[]): ChildProcess;
+  spawn(cmd: string, args: string[], env?: NodeJS.ProcessEnv): ChildProcess;
   delete(): void;
 }
 
@@ -37,8 +37,11 @@ export function createNetns(purpose: string): Netns {
   return {
     name,
     exec: (cmd, args) => execFileSync('ip', ['netns', 'exec', name, cmd, ...args], { encoding: 'utf8' }),
-    spawn: (cmd, args) => {
-      const child = spawn('ip', ['netns', 'exec', name, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    spawn: (cmd, args, env) => {
+      const child = spawn('ip', ['netns', 'exec', name, cmd, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...env },
+      });
       children.add(child);
       return child;
     },

@@ -62,7 +62,8 @@ describe.skipIf(problem !== null)('AgentNetwork in a network namespace', () => {
   });
 
   it('makes the bridge with the gateway address and turns forwarding on, remembering the old value', async () => {
-    expect(ns.exec('cat', ['/proc/sys/net/ipv4/ip_forward']).trim()).toBe('0');
+    // A new namespace copies the machine's IPv4 settings: start from forwarding off.
+    ns.exec('sysctl', ['-qw', 'net.ipv4.ip_forward=0']);
     await net.init();
     await net.init(); // idempotent: a restart finds it made
     expect(ns.exec('ip', ['-br', 'addr', 'show', 'fcbr0'])).toContain('172.30.0.1/24');
@@ -148,6 +149,52 @@ describe.skipIf(problem !== null)('AgentNetwork in a network namespace', () => {
     await again.reconcile([web]);
     expect(names(ns)).toContain(web.tap);
     net = again;
+  });
+
+  it('isolated really blocks traffic between two microVMs on the bridge, and only that', async () => {
+    // Two veth "guests" whose bridge ends carry tap-like names, leased like real taps.
+    const g1 = createNetns('neti');
+    const g2 = createNetns('neti');
+    try {
+      const lease = (n: number, isolated: boolean) => ({
+        name: `g${n}`,
+        id: `${n}`.repeat(16),
+        address: `172.30.0.${100 + n}`,
+        mac: `06:fc:ac:1e:00:${(100 + n).toString(16)}`,
+        tap: `fcm${`${n}`.repeat(12)}`,
+        isolated,
+        ports: [],
+      });
+      for (const [n, g] of [
+        [1, g1],
+        [2, g2],
+      ] as const) {
+        const l = lease(n, false);
+        ns.exec('ip', ['link', 'add', l.tap, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', g.name]);
+        ns.exec('ip', ['link', 'set', l.tap, 'master', 'fcbr0', 'up']);
+        g.exec('ip', ['addr', 'add', `${l.address}/24`, 'dev', 'eth0']);
+        g.exec('ip', ['link', 'set', 'eth0', 'up']);
+      }
+      const ping = (g: Netns, to: string): boolean => {
+        try {
+          g.exec('busybox', ['ping', '-c1', '-W1', to]);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      const kept = net.list();
+      await net.reconcile([...kept, lease(1, false), lease(2, false)]);
+      expect(await waitUntil(() => ping(g1, '172.30.0.102'), 'g1 to reach g2', 5_000)).toBe(true);
+      await net.reconcile([...kept, lease(1, true), lease(2, false)]);
+      expect(ping(g1, '172.30.0.102')).toBe(false);
+      expect(ping(g2, '172.30.0.101')).toBe(false);
+      expect(ping(g1, '172.30.0.1')).toBe(true);
+      await net.reconcile(kept);
+    } finally {
+      g1.delete();
+      g2.delete();
+    }
   });
 
   it('release removes the tap and its rules', async () => {
