@@ -13,6 +13,8 @@ export interface BenchAgent {
   url: string;
   token: string;
   createRunning(name: string): Promise<Microvm>;
+  /** POST /agent/microvms with start: false: configured, not booted (state created). */
+  createConfigured(name: string): Promise<Microvm>;
   remove(id: string): Promise<void>;
   list(): Promise<Microvm[]>;
   /** Through the agent with fetch (undici), the client the SDK uses. */
@@ -99,6 +101,18 @@ export async function startAgent(cleanup: Cleanup, opts: AgentOptions): Promise<
         const r = await call('GET', `/agent/microvms/${vm.id}`);
         vm = (await r.json()) as Microvm;
       }
+      return vm;
+    },
+    async createConfigured(name) {
+      const res = await call('POST', '/agent/microvms', {
+        name,
+        kernel: opts.kernel,
+        rootfs: opts.rootfs,
+        start: false,
+      });
+      if (!res.ok) throw new Error(`POST /agent/microvms: ${res.status} ${await res.text()}`);
+      const vm = (await res.json()) as Microvm;
+      if (vm.pid) known.set(vm.id, vm.pid);
       return vm;
     },
     async remove(id) {

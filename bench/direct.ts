@@ -21,6 +21,7 @@ export async function directCreate(
   dir: string,
   id: string,
   files: BootFiles,
+  boot = true,
 ): Promise<{ ms: number; stop: () => Promise<void> }> {
   const socketPath = join(dir, `${id}.sock`);
   const t0 = now();
@@ -38,12 +39,12 @@ export async function directCreate(
   const client = new FirecrackerClient(socketPath);
   // The agent sets the metrics file first: the same Firecracker calls, made directly.
   await client.putMetrics({ metrics_path: metrics });
-  await configureAndBoot(client, files);
+  await configureAndBoot(client, files, boot);
   return { ms: now() - t0, stop };
 }
 
 /** The calls the agent makes for a default create, made directly: machine, boot source, root drive, start. */
-async function configureAndBoot(client: FirecrackerClient, files: BootFiles): Promise<void> {
+async function configureAndBoot(client: FirecrackerClient, files: BootFiles, boot = true): Promise<void> {
   await client.putMachineConfig({ vcpu_count: 1, mem_size_mib: 128 });
   await client.putBootSource({ kernel_image_path: files.kernel, boot_args: DEFAULT_BOOT_ARGS });
   await client.putDrive('rootfs', {
@@ -52,7 +53,7 @@ async function configureAndBoot(client: FirecrackerClient, files: BootFiles): Pr
     is_root_device: true,
     is_read_only: false,
   });
-  await client.instanceStart();
+  if (boot) await client.instanceStart();
 }
 
 /** A started firecracker (double or real) answering on its socket, for the passthrough baseline. */

@@ -10,6 +10,16 @@ import {
   microvmStateEvent,
   resetEvent,
 } from '../../src/api/events.ts';
+import {
+  guestExecControl,
+  guestExecEvent,
+  guestExecRequest,
+  guestExecResponse,
+  guestExecStreamRequest,
+  guestStatResponse,
+  guestStatusResponse,
+  guestTransferSummary,
+} from '../../src/api/guest.ts';
 import * as limits from '../../src/api/limits.ts';
 import {
   createMicrovmRequest,
@@ -63,6 +73,49 @@ const BODIES: Documented[] = [
   },
   { name: 'StatsResponse', schema: statsResponse, io: 'output', what: 'The answer to `GET /agent/stats`' },
   { name: 'ErrorResponse', schema: errorResponse, io: 'output', what: 'The body of every error answer' },
+  {
+    name: 'GuestStatusResponse',
+    schema: guestStatusResponse,
+    io: 'output',
+    what: 'The answer to `GET .../guest`',
+  },
+  { name: 'GuestExecRequest', schema: guestExecRequest, io: 'input', what: 'The body of `POST .../exec`' },
+  {
+    name: 'GuestExecResponse',
+    schema: guestExecResponse,
+    io: 'output',
+    what: 'The answer to `POST .../exec`',
+  },
+  {
+    name: 'GuestExecStreamRequest',
+    schema: guestExecStreamRequest,
+    io: 'input',
+    what: 'The first (text) message of the `GET .../exec` WebSocket',
+  },
+  {
+    name: 'GuestExecControl',
+    schema: guestExecControl,
+    io: 'input',
+    what: 'Text messages of the exec WebSocket from the client (stdin goes as binary messages)',
+  },
+  {
+    name: 'GuestExecEvent',
+    schema: guestExecEvent,
+    io: 'output',
+    what: 'Text messages of the exec WebSocket from the agent (output goes as binary messages: first byte 1 stdout, 2 stderr)',
+  },
+  {
+    name: 'GuestStatResponse',
+    schema: guestStatResponse,
+    io: 'output',
+    what: 'The answer to `GET .../files/stat`',
+  },
+  {
+    name: 'GuestTransferSummary',
+    schema: guestTransferSummary,
+    io: 'output',
+    what: 'The answer to `PUT .../files`',
+  },
 ];
 
 const EVENTS: Documented[] = [

@@ -1,10 +1,12 @@
 // fc-agent: the daemon on the Linux side that starts and manages firecracker processes.
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { ConfigError } from '../config/errors.ts';
 import { VERSION } from '../version.ts';
-import { Authenticator, loadToken, TokenFileError } from './auth.ts';
-import { type AgentConfig, ConfigError, parseCli, resolveBinary, USAGE } from './config.ts';
+import { Authenticator, loadToken } from './auth.ts';
+import { type AgentConfig, parseCli, resolveBinary, USAGE } from './config.ts';
 import { SHUTDOWN_GRACE_MS, SHUTDOWN_IDLE_SWEEP_MS } from './constants.ts';
+import { TokenFileError } from './errors.ts';
 import { Logger } from './log.ts';
 import { MicrovmManager } from './manager.ts';
 import { uninstallNetwork } from './net/uninstall.ts';

@@ -1,8 +1,10 @@
 // fc-agent's command line: flags, their FC_AGENT_* environment equivalents, defaults, and the
 // checks that turn a bad value into one clear line (bin.ts prints it and exits 2).
+
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/errors.ts';
 import type { LogLevel } from './log.ts';
 import { formatCidr, parseCidr } from './net/ipv4.ts';
 import { BRIDGE_PATTERN, TAP_PATTERN } from './net/links.ts';
@@ -36,14 +38,6 @@ export type CliAction =
   | { kind: 'run'; config: AgentConfig }
   /** --uninstall-network: remove the bridge, taps and nftables tables, restore forwarding, exit. */
   | { kind: 'uninstall-network'; config: AgentConfig };
-
-export class ConfigError extends Error {
-  readonly code = 'config_invalid';
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
 
 export const DEFAULT_LISTEN = '0.0.0.0:8080';
 export const DEFAULT_STATE_DIR = '/var/lib/fc-agent';

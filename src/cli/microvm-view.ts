@@ -75,12 +75,14 @@ export function summaryLine(list: Microvm[]): string {
   return `${list.length} microVM${list.length === 1 ? '' : 's'}: ${parts.join(', ')}`;
 }
 
-export function statusPage(vm: Microvm, paint: Paint, now: Date = new Date()): string {
+/** The guest agent line of `status`: ready (fc-guest answered), or why not. */
+export function statusPage(vm: Microvm, paint: Paint, now: Date = new Date(), guest?: string): string {
   const when = (iso: string | null): string => (iso ? `${relativeTime(iso, now)} (${iso})` : '-');
   const pairs: Array<[string, string]> = [
     ['Name', f(vm.name)],
     ['ID', f(vm.id)],
     ['State', paint(stateColour(vm.state), f(vm.state)) + (vm.exit ? ` (${describeExit(vm)})` : '')],
+    ...(guest ? [['Guest', f(guest)] as [string, string]] : []),
     ['vCPUs', `${vm.vcpus}${vm.smt ? ' (SMT)' : ''}`],
     ['Memory', mib(vm.memory_mib)],
     ['Kernel', f(vm.kernel)],

@@ -79,11 +79,6 @@ export async function fileSource(ctx: SetupContext, key: string, path: string): 
   );
 }
 
-/** Whether a remembered file is still there to (re)install from. */
-export function fileGone(path: string): boolean {
-  return !existsSync(path);
-}
-
 function optionKey(key: string): 'firecracker_bin' | 'kernel' | 'rootfs' {
   return key === 'firecracker' ? 'firecracker_bin' : (key as 'kernel' | 'rootfs');
 }

@@ -8,11 +8,14 @@ function size(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-/** "downloading vmlinux-6.1.155: 12.3 MiB of 40.1 MiB, 5.2 MiB/s". */
+/**
+ * "downloading 12.3 MiB of 40.1 MiB, 5.2 MiB/s: vmlinux-6.1.155": the numbers first, so a narrow
+ * terminal cuts the name, not them.
+ */
 export function downloadProgress(url: string, p: DownloadProgress): string {
   const name = url.slice(url.lastIndexOf('/') + 1);
   const of = p.total ? ` of ${size(p.total)}` : '';
-  return `downloading ${name}: ${size(p.bytes)}${of}, ${size(p.bytesPerSecond)}/s`;
+  return `downloading ${size(p.bytes)}${of}, ${size(p.bytesPerSecond)}/s: ${name}`;
 }
 
 /** What a finished step says: "done", "ok" (was already in place), "already done", "FAILED: …". */

@@ -1,6 +1,7 @@
 // Runs ordered, idempotent steps. A step whose check() says it is done is skipped, so a re-run
 // after a failure resumes at the failed step; every finished step is recorded in setup-state.json.
 import type { CheckResult } from '../host/provider.ts';
+import { StepFailedError } from './errors.ts';
 import type { StepId } from './state.ts';
 
 export type Progress = (message: string) => void;
@@ -44,17 +45,7 @@ export interface RunStepsOptions {
   record?(outcome: StepOutcome, error?: unknown): Promise<void>;
 }
 
-export class StepFailedError extends Error {
-  readonly code = 'step_failed';
-  constructor(
-    readonly step: StepId,
-    override readonly cause: unknown,
-    readonly outcomes: StepOutcome[],
-  ) {
-    super(cause instanceof Error ? cause.message : String(cause), { cause });
-    this.name = 'StepFailedError';
-  }
-}
+export { StepFailedError } from './errors.ts';
 
 export async function runSteps(steps: Step[], opts: RunStepsOptions): Promise<StepOutcome[]> {
   const outcomes: StepOutcome[] = steps.map((s) => ({

@@ -129,3 +129,15 @@ describe('fc-macos cp', () => {
     expect(missing.stderr).toContain('/no/such/file');
   });
 });
+
+describe('readiness', () => {
+  it('run --wait returns once the guest agent answers; status shows it ready', async () => {
+    const r = await cli.run(['run', '--background', '--wait', '--name', 'waiter']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('microVM waiter is ready (guest agent fc-guest');
+    const s = await cli.run(['microvm', 'status', 'waiter']);
+    expect(s.stdout).toMatch(/Guest:\s+ready \(fc-guest \d+\.\d+\.\d+, up \d+s\)/);
+    const plain = await cli.run(['microvm', 'status', 'plain']);
+    expect(plain.stdout).toMatch(/Guest:\s+none \(custom rootfs\)/);
+  });
+});

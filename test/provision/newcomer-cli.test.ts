@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runProcess } from '../../src/host/process.ts';
-import { firecrackerElf, freePort } from '../support/assets.ts';
+import { PtySession } from '../cli/harness.ts';
+import { firecrackerElf, freePort, makeTestAssets, serveAssets } from '../support/assets.ts';
 import { haltLoopElf } from '../support/kernel.ts';
 import { cliBin, doubleBin } from '../support/paths.ts';
 import { makeExt4 } from './harness.ts';
@@ -69,6 +70,45 @@ function snapshot(dir: string): Record<string, string> {
 }
 
 describe('a newcomer with the built CLI (local provider, offline)', () => {
+  it('point 5: on a terminal each step shows progress, downloads with bytes and rate', async () => {
+    const h = await home();
+    const assets = makeTestAssets(join(h.dir, 'mirror'), undefined, doubleBin);
+    const server = await serveAssets(assets.root);
+    cleanups.push(() => server.close());
+    const tty = new PtySession(
+      [
+        process.execPath,
+        cliBin,
+        'setup',
+        '--provider',
+        'local',
+        '--agent-port',
+        h.port,
+        '--assets-url',
+        server.url,
+        '--kernel',
+        assets.paths.kernel,
+      ],
+      h.env,
+    );
+    try {
+      expect(await tty.exited).toBe(0);
+      const out = tty.text();
+      // Each progress line is cut to the terminal's width; the numbers come first.
+      expect(out).toMatch(
+        /\[4\/7\] Firecracker v1\.14\.4 — downloading \d+ KiB of \d+ KiB, \d+(\.\d)? (KiB|MiB)\/s/,
+      );
+      expect(out).toMatch(/\[6\/7\] default rootfs \(Alpine 3\.24\.1\) — downloading \d+ KiB of \d+ KiB/);
+      expect(out).toContain('building the ext4 image');
+      expect(out).toMatch(/waiting for http:\/\/127\.0\.0\.1:\d+\/health/);
+      expect(out).toContain('✓ [4/7] Firecracker v1.14.4: done');
+      expect(out).toContain('✓ [2/7] /dev/kvm on the Linux side: in place');
+      expect(out).not.toContain('already done');
+    } finally {
+      await tty.kill();
+    }
+  }, 180_000);
+
   it('point 1 and 5: a plain re-run after an offline setup reuses its flags, downloads nothing, changes no file', async () => {
     const h = await home();
     const first = await h.cli('setup', '--provider', 'local', '--agent-port', h.port, ...h.offline);

@@ -95,7 +95,13 @@ async function adopt(ctx: LifecycleContext, record: StoredRecord, paths: Microvm
   if (sameAlive && info && pid !== null) {
     // Whatever stop or kill the previous agent was doing died with it.
     entry.intent = null;
-    await transition(ctx, entry, stateFromInstance(info), 'adopt', { persist: false });
+    try {
+      await transition(ctx, entry, stateFromInstance(info), 'adopt', { persist: false });
+    } catch (err) {
+      // A record Firecracker contradicts (e.g. running, while it says not started): keep the
+      // record's state, but watch the process all the same.
+      log.error('adopted firecracker is in a state its record cannot reach', { id: vm.id, error: err });
+    }
     if (vm.state !== 'created' && vm.started_at === null) vm.started_at = new Date().toISOString();
     watch(ctx, entry);
     await entry.persist();

@@ -56,7 +56,14 @@ export async function recordExit(
   // stopped only ends a stop (state stopping); any other end is exited. Written below, once the
   // last console lines are in the record too.
   const final = entry.intent === 'stop' && vm.state === 'stopping' ? 'stopped' : 'exited';
-  void transition(ctx, entry, final, reason, { persist: false });
+  try {
+    void transition(ctx, entry, final, reason, { persist: false });
+  } catch (err) {
+    // Only a hand-edited or corrupt record gets here (e.g. state stopped without an exit): the
+    // process is gone all the same, and the exit must be recorded.
+    ctx.log.error('exit from an unexpected state', { id: vm.id, state: vm.state, error: err });
+    vm.state = final;
+  }
   if (entry.phase === 'ready') {
     ctx.events.emit({ type: 'microvm.exited', name: vm.name, id: vm.id, exit_code: code, signal, reason });
   }

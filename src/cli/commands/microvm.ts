@@ -172,10 +172,25 @@ async function stopOne(
   return client.stop(name, { force: flags.force ?? false, timeout_s: flags.timeout ?? 10 });
 }
 
-/** Which way it stopped: the guest shut down (after Ctrl+Alt+Del), or it was killed (at once, or after N s). */
+/** "ready" when fc-guest answers (a ping: reads nothing, changes nothing), else why not. */
+async function guestLine(client: AgentClient, vm: Microvm): Promise<string | undefined> {
+  if (vm.state !== 'running') return undefined;
+  try {
+    const g = await client.guestStatus(vm.name);
+    return `ready (fc-guest ${g.version}, up ${Math.round(g.uptime_ms / 1000)}s)`;
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    if (/no guest agent in this rootfs/.test(msg)) return 'none (custom rootfs)';
+    return `not answering yet (${(err as { code?: string }).code ?? 'error'})`;
+  }
+}
+
+/** Which way it stopped: the guest agent or Ctrl+Alt+Del shut the guest down, or it was killed (at once, or after N s). */
 export function stopLine(r: StopMicrovmResponse, timeoutS: number): string {
   const how = r.stop.graceful
-    ? 'the guest shut down after Ctrl+Alt+Del'
+    ? r.stop.method === 'guest_shutdown'
+      ? 'the guest agent shut the guest down'
+      : 'the guest shut down after Ctrl+Alt+Del'
     : r.stop.method === 'kill'
       ? 'killed at once'
       : `killed after ${timeoutS}s: the guest did not shut down`;
@@ -214,13 +229,18 @@ export function registerMicrovm(program: Command): void {
     program
       .command('run')
       .description('create and boot a microVM, then attach its console (Ctrl+] detaches)')
-      .option('-b, --background', 'do not attach: print the microVM and exit'),
+      .option('-b, --background', 'do not attach: print the microVM and exit')
+      .option('--wait', 'return (or attach) only once the guest agent answers: the guest has booted'),
   ).action(
-    action<CreateFlags & { background?: boolean }>(async (ctx) => {
+    action<CreateFlags & { background?: boolean; wait?: boolean }>(async (ctx) => {
       if (!ctx.opts.background) refuseJsonAttach(ctx, 'run without --background');
       const req = await createRequest(ctx.opts, true);
       const client = await ctx.client();
       const vm = await client.createMicrovm(req);
+      if (ctx.opts.wait) {
+        const g = await client.waitReady(vm.name, 120_000);
+        ctx.out.note(`microVM ${vm.name} is ready (guest agent fc-guest ${g.version} answered)`);
+      }
       if (ctx.opts.background) {
         ctx.out.data(vm);
         ctx.out.line(
@@ -270,7 +290,7 @@ export function registerMicrovm(program: Command): void {
         if (name) {
           const vm = await client.getMicrovm(name);
           ctx.out.data(vm);
-          ctx.out.line(statusPage(vm, ctx.out.paint));
+          ctx.out.line(statusPage(vm, ctx.out.paint, new Date(), await guestLine(client, vm)));
           return 0;
         }
         const list = await listAll(client);
@@ -343,7 +363,9 @@ export function registerMicrovm(program: Command): void {
 
   microvm
     .command('stop')
-    .description('stop microVMs (Ctrl+Alt+Del where the architecture has it, then kill after --timeout)')
+    .description(
+      'stop microVMs (the guest agent shuts the guest down; else Ctrl+Alt+Del where the architecture has it; kill after --timeout)',
+    )
     .argument('[names...]', 'microVM names or ids')
     .option('-a, --all', 'every microVM that is not stopped yet')
     .option('-f, --force', 'kill at once, no graceful attempt')

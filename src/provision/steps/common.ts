@@ -3,7 +3,6 @@
 import type { CheckResult } from '../../host/provider.ts';
 import { remoteSha256 } from '../../host/remote-files.ts';
 import type { SetupContext } from '../context.ts';
-import { linuxArch } from '../context.ts';
 import { ProvisionError } from '../errors.ts';
 import { remoteHead, type Verdict } from '../validate.ts';
 
@@ -48,8 +47,4 @@ export function refuse(given: boolean, what: string, why: string, fix: string): 
     `${what} ${why}; nothing was installed`,
     fix,
   );
-}
-
-export async function archOf(ctx: SetupContext) {
-  return linuxArch(ctx);
 }
