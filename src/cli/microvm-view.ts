@@ -2,6 +2,7 @@
 // API objects (plus a clock and a paint function) so their output is testable as text.
 import { formatPublish } from '../api/network.ts';
 import type { Microvm, MicrovmState } from '../api/schemas.ts';
+import { readableConsoleText } from './console-text.ts';
 import {
   safeField as f,
   keyValues,
@@ -111,7 +112,7 @@ export function statusPage(vm: Microvm, paint: Paint, now: Date = new Date(), gu
   if (vm.exit) pairs.push(['Exited', when(vm.exit.at)]);
   let text = keyValues(pairs);
   if (vm.last_console_lines.length > 0) {
-    text += `\nLast console lines:\n${vm.last_console_lines.map((l) => `  ${f(l)}`).join('\n')}`;
+    text += `\nLast console lines:\n${vm.last_console_lines.map((l) => `  ${readableConsoleText(l)}`).join('\n')}`;
   }
   return text;
 }

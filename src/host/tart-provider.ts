@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FcMacosPaths } from '../config/paths.ts';
+import { waitScale } from '../config/wait-scale.ts';
 import { type AgentServiceSpec, SystemdAgent } from './agent-service.ts';
 import { HostDownError, HostError, TartError } from './errors.ts';
 import { type LinuxLayout, linuxLayout, ROOT_AGENT_DIR } from './layout.ts';
@@ -16,6 +17,7 @@ import type {
   HostProvider,
   HostStatus,
   LinuxArch,
+  ProviderText,
 } from './provider.ts';
 import { copyFileIn } from './remote-files.ts';
 import { TartCli, tartArgv } from './tart-cli.ts';
@@ -73,6 +75,50 @@ export class TartProvider implements HostProvider {
   get runFiles(): { dir: string; log: string; pid: string } {
     const dir = join(this.opts.paths.stateDir, 'tart');
     return { dir, log: join(dir, `${this.opts.vmName}.log`), pid: join(dir, `${this.opts.vmName}.pid`) };
+  }
+
+  get text(): ProviderText {
+    return {
+      hostStep: 'Linux VM (Tart)',
+      hostStarting: 'creating and starting the VM (the first clone downloads ~2 GB)',
+      // The VM (and with it the agent) is usually just stopped.
+      agentDownFix: 'run `fc-macos vm start`',
+      stopped: 'VM stopped',
+      uninstallRemoves: `delete the Tart VM ${this.opts.vmName}`,
+    };
+  }
+
+  get vm(): { name: string } {
+    return { name: this.opts.vmName };
+  }
+
+  async inspectHost(): Promise<CheckResult> {
+    const st = await this.status();
+    if (st.state !== 'running') {
+      return {
+        ok: false,
+        detail: `the VM ${st.name} is ${st.state}: ${st.detail}`,
+        fix: st.state === 'missing' ? 'fc-macos setup' : 'fc-macos vm start',
+      };
+    }
+    const res = await this.exec(['true']);
+    if (res.exitCode !== 0)
+      return {
+        ok: false,
+        detail: `the VM ${st.name} runs but does not run commands`,
+        fix: 'fc-macos vm start',
+      };
+    return { ok: true, detail: `${st.name}: ${st.detail}`, fix: '' };
+  }
+
+  async startWithAgent(): Promise<void> {
+    await this.ensureRunning();
+    await this.startAgent();
+  }
+
+  async prepareKvm(progress: (message: string) => void): Promise<void> {
+    progress('loading the kvm module');
+    await this.exec(['modprobe', 'kvm'], { root: true });
   }
 
   /** Checks the Mac (macOS, chip, Tart) and remembers the tart binary. */
@@ -158,10 +204,13 @@ export class TartProvider implements HostProvider {
   /** Waits for an IP (tart ip --wait) and for `tart exec` to answer; a dead `tart run` fails fast. */
   private async waitReady(cli: TartCli): Promise<void> {
     const name = this.opts.vmName;
+    const scale = waitScale(this.opts.env ?? process.env);
+    const ipWaitS = Math.round(IP_WAIT_S * scale);
+    const execReadyMs = EXEC_READY_TIMEOUT_MS * scale;
     const abort = new AbortController();
     const exited = 'exited' as const;
     const ip = await Promise.race([
-      cli.run(tartArgv.ip(name, IP_WAIT_S), { timeoutMs: (IP_WAIT_S + 30) * 1000, signal: abort.signal }),
+      cli.run(tartArgv.ip(name, ipWaitS), { timeoutMs: (ipWaitS + 30) * 1000, signal: abort.signal }),
       ...(this.runExit ? [this.runExit.then((): typeof exited => exited)] : []),
     ]);
     if (typeof ip === 'string') {
@@ -181,7 +230,7 @@ export class TartProvider implements HostProvider {
         `look at ${this.runFiles.log}, then: fc-macos vm stop && fc-macos setup`,
       );
     }
-    const deadline = Date.now() + EXEC_READY_TIMEOUT_MS;
+    const deadline = Date.now() + execReadyMs;
     let last = '';
     while (Date.now() < deadline) {
       const res = await cli.run(tartArgv.exec(name, ['true']), { timeoutMs: 30_000 });
@@ -199,7 +248,7 @@ export class TartProvider implements HostProvider {
     }
     throw new HostError(
       'host_down',
-      `tart exec does not answer in ${name} after ${EXEC_READY_TIMEOUT_MS / 1000}s: ${last}`,
+      `tart exec does not answer in ${name} after ${execReadyMs / 1000}s: ${last}`,
       'the image needs the Tart Guest Agent (Cirrus Labs images have it); try: fc-macos vm stop && fc-macos vm start',
     );
   }

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { type ConfigFile, readConfigFile, writeConfigFile } from '../config/config.ts';
 import type { FcMacosPaths } from '../config/paths.ts';
+import { scaledWait } from '../config/wait-scale.ts';
 import type { HostProvider } from '../host/provider.ts';
 import type { SetupContext, SetupOptions } from './context.ts';
 import type { FetchFn } from './download.ts';
@@ -165,7 +166,7 @@ export async function runSetup(o: RunSetupOptions): Promise<SetupResult> {
     agentBundle: o.agentBundle,
     state,
     fetch: o.fetch ?? fetch,
-    agentTimeoutMs: o.agentTimeoutMs ?? 60_000,
+    agentTimeoutMs: o.agentTimeoutMs ?? scaledWait(60_000),
     saveState: save,
   };
   const doneBefore = new Set(Object.keys(state.steps));

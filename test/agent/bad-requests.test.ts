@@ -84,7 +84,7 @@ const cases: Case[] = [
     ...create({ memory_mib: 16 }),
     status: 400,
     code: 'validation_failed',
-    message: /memory_mib: must be a whole number of at least 64/,
+    message: /memory_mib: must be a whole number between 64 and 1048576 \(got 16\)/,
   },
   {
     name: 'memory negative',

@@ -31,18 +31,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { die, jsonSwift, parse, tartSpecs, usage } from '../tart-args.ts';
 
 const home = process.env.FAKE_TART_HOME;
 const self = process.argv[1] ?? '';
-
-function die(message: string, code: number): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(code);
-}
-
-function usage(cmd: string, synopsis: string, message: string): never {
-  die(`Error: ${message}\nUsage: tart ${synopsis}\n  See 'tart ${cmd} --help' for more information.`, 64);
-}
 
 const vmsDir = () => join(home ?? '', 'vms');
 const vmDir = (name: string) => join(vmsDir(), name);
@@ -73,64 +65,6 @@ function requireVm(name: string): void {
   if (!exists(name)) die(`the specified VM "${name}" does not exist`, 2);
 }
 
-interface Spec {
-  synopsis: string;
-  flags: string[];
-  options: Record<string, 'int' | 'string'>;
-  short?: Record<string, string>;
-  positionals: string[];
-}
-
-interface Parsed {
-  flags: Set<string>;
-  options: Map<string, string>;
-  positionals: string[];
-}
-
-function parse(cmd: string, spec: Spec, args: string[]): Parsed {
-  const out: Parsed = { flags: new Set(), options: new Map(), positionals: [] };
-  for (let i = 0; i < args.length; i++) {
-    let a = args[i] ?? '';
-    if (a.startsWith('-') && a !== '-') {
-      let value: string | undefined;
-      const eq = a.indexOf('=');
-      if (a.startsWith('--') && eq > 0) {
-        value = a.slice(eq + 1);
-        a = a.slice(0, eq);
-      }
-      const long = spec.short?.[a] ?? a;
-      const name = long.replace(/^--/, '');
-      if (spec.flags.includes(name)) {
-        if (value !== undefined)
-          usage(
-            cmd,
-            spec.synopsis,
-            `The option '${a}' does not take any value, but '${value}' was specified.`,
-          );
-        out.flags.add(name);
-        continue;
-      }
-      const kind = spec.options[name];
-      if (!kind) usage(cmd, spec.synopsis, `Unknown option '${a}'`);
-      const v = value ?? args[++i];
-      if (v === undefined) usage(cmd, spec.synopsis, `Missing value for '${a} <${name}>'`);
-      if (kind === 'int' && !/^\d+$/.test(v))
-        usage(cmd, spec.synopsis, `The value '${v}' is invalid for '${a} <${name}>'`);
-      out.options.set(name, v);
-      continue;
-    }
-    out.positionals.push(a);
-  }
-  const want = spec.positionals.filter((p) => !p.endsWith('...'));
-  if (out.positionals.length < want.length) {
-    usage(cmd, spec.synopsis, `Missing expected argument '<${want[out.positionals.length]}>'`);
-  }
-  if (!spec.positionals.some((p) => p.endsWith('...')) && out.positionals.length > spec.positionals.length) {
-    usage(cmd, spec.synopsis, `Unexpected argument '${out.positionals[spec.positionals.length]}'`);
-  }
-  return out;
-}
-
 function writeShims(name: string): void {
   const dir = join(vmDir(name), 'shims');
   mkdirSync(dir, { recursive: true });
@@ -141,20 +75,6 @@ function writeShims(name: string): void {
       { mode: 0o755 },
     );
   }
-}
-
-function jsonSwift(value: unknown, indent = ''): string {
-  // Swift's JSONEncoder with .prettyPrinted: 2-space indent, `"key" : value`, "/" escaped.
-  const inner = `${indent}  `;
-  if (Array.isArray(value)) {
-    if (value.length === 0) return '[\n\n]';
-    return `[\n${value.map((v) => inner + jsonSwift(v, inner)).join(',\n')}\n${indent}]`;
-  }
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>);
-    return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)} : ${jsonSwift(v, inner)}`).join(',\n')}\n${indent}}`;
-  }
-  return JSON.stringify(value).replaceAll('/', '\\/');
 }
 
 interface VmConfig {
@@ -297,17 +217,7 @@ async function main(argv: string[]): Promise<void> {
 
   switch (cmd) {
     case 'list': {
-      const p = parse(
-        cmd,
-        {
-          synopsis: 'list [--source <source>] [--format <format>] [--quiet]',
-          flags: ['quiet'],
-          short: { '-q': '--quiet' },
-          options: { source: 'string', format: 'string' },
-          positionals: [],
-        },
-        args,
-      );
+      const p = parse(cmd, tartSpecs.list, args);
       const format = p.options.get('format') ?? 'text';
       if (!['text', 'json'].includes(format))
         usage(cmd, 'list', `The value '${format}' is invalid for '--format <format>'`);
@@ -354,17 +264,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'clone': {
-      const p = parse(
-        cmd,
-        {
-          synopsis:
-            'clone <source-name> <new-name> [--insecure] [--concurrency <concurrency>] [--prune-limit <n>]',
-          flags: ['insecure', 'deduplicate'],
-          options: { concurrency: 'int', 'prune-limit': 'int' },
-          positionals: ['source-name', 'new-name'],
-        },
-        args,
-      );
+      const p = parse(cmd, tartSpecs.clone, args);
       const [source = '', name = ''] = p.positionals;
       if (name.includes('/'))
         usage(cmd, 'clone <source-name> <new-name>', '<new-name> should be a local name');
@@ -387,16 +287,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'set': {
-      const p = parse(
-        cmd,
-        {
-          synopsis: 'set <name> [--cpu <cpu>] [--memory <memory>] [--disk-size <disk-size>]',
-          flags: ['random-mac', 'random-serial', 'display-refit', 'no-display-refit'],
-          options: { cpu: 'int', memory: 'int', display: 'string', disk: 'string', 'disk-size': 'int' },
-          positionals: ['name'],
-        },
-        args,
-      );
+      const p = parse(cmd, tartSpecs.set, args);
       const name = p.positionals[0] ?? '';
       requireVm(name);
       const c = readConfig(name);
@@ -412,39 +303,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'run': {
-      const p = parse(
-        cmd,
-        {
-          synopsis: 'run <name> [--no-graphics] [--serial] [--nested] ...',
-          flags: [
-            'no-graphics',
-            'serial',
-            'graphics',
-            'no-audio',
-            'no-clipboard',
-            'recovery',
-            'vnc',
-            'vnc-experimental',
-            'nested',
-            'net-softnet',
-            'net-host',
-            'suspendable',
-            'no-trackpad',
-            'no-pointer',
-            'no-keyboard',
-          ],
-          options: {
-            'serial-path': 'string',
-            disk: 'string',
-            dir: 'string',
-            'net-bridged': 'string',
-            rosetta: 'string',
-            'root-disk-opts': 'string',
-          },
-          positionals: ['name'],
-        },
-        args,
-      );
+      const p = parse(cmd, tartSpecs.run, args);
       if (p.flags.has('nested') && process.env.FAKE_TART_NO_NESTED === '1') {
         usage(cmd, 'run <name>', 'Nested virtualization is available for Mac with the M3 chip, and later.');
       }
@@ -465,16 +324,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'ip': {
-      const p = parse(
-        cmd,
-        {
-          synopsis: 'ip <name> [--wait <wait>] [--resolver <resolver>]',
-          flags: [],
-          options: { wait: 'int', resolver: 'string' },
-          positionals: ['name'],
-        },
-        args,
-      );
+      const p = parse(cmd, tartSpecs.ip, args);
       const name = p.positionals[0] ?? '';
       requireVm(name);
       const until = Date.now() + Number(p.options.get('wait') ?? 0) * 1000;
@@ -521,17 +371,7 @@ async function main(argv: string[]): Promise<void> {
       break;
     }
     case 'stop': {
-      const p = parse(
-        cmd,
-        {
-          synopsis: 'stop <name> [--timeout <timeout>]',
-          flags: [],
-          short: { '-t': '--timeout' },
-          options: { timeout: 'int' },
-          positionals: ['name'],
-        },
-        args,
-      );
+      const p = parse(cmd, tartSpecs.stop, args);
       const name = p.positionals[0] ?? '';
       requireVm(name);
       const pid = readPid(join(vmDir(name), 'run.pid'));

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { ReadableConsoleText, readableConsoleText } from '../../src/cli/console-text.ts';
+
+describe('console text for reading (logs, status)', () => {
+  it("drops BusyBox's cursor-position query and other controls, keeps colours and line ends", () => {
+    const raw = 'Welcome\r\n\x1b[6nmicrovm:~# \x1b[1;32mok\x1b[0m\x07\x1b]0;title\x07\tx\x00\n';
+    expect(readableConsoleText(raw)).toBe('Welcome\r\nmicrovm:~# \x1b[1;32mok\x1b[0m\tx\n');
+  });
+
+  it('holds back a sequence split across chunks', () => {
+    const f = new ReadableConsoleText();
+    const bytes = Buffer.from('a\x1b[6nb \x1b[0mc');
+    let out = '';
+    for (const b of bytes) out += f.push(Uint8Array.of(b));
+    out += f.end();
+    expect(out).toBe('ab \x1b[0mc');
+    expect(f.push(Buffer.from('é'))).toBe('é');
+  });
+});

@@ -1,0 +1,207 @@
+// The whole fc-macos journey on real aarch64 guests, as a Mac user drives it: the built CLI with the
+// emulated tart first on PATH (test/emulated/tart: a real arm64 Linux VM in QEMU), setup from an
+// asset mirror, then microVMs booted by the real aarch64 Firecracker inside that VM. One Linux VM
+// for the whole file; the steps run in order and each builds on the previous (bail stops at the first
+// failure). Run with `npm run test:emulated` (docs/testing.md).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PtySession } from '../cli/harness.ts';
+import { EmulatedMac, emulatedProblem, guestKernel, VM_NAME } from './support/mac.ts';
+
+const problem = emulatedProblem();
+if (problem) console.warn(`emulated tier skipped: ${problem}`);
+
+const PROMPT = /microvm:~# $/m;
+// The guest's console goes through Firecracker's emulated UART, inside an emulated VM: slow.
+const BOOT_MS = 180_000;
+
+describe.skipIf(problem !== null)('fc-macos on the emulated Mac (real aarch64 guests)', () => {
+  let mac: EmulatedMac;
+
+  beforeAll(() => {
+    mac = new EmulatedMac();
+  });
+  afterAll(async () => {
+    await mac?.dispose();
+  });
+
+  it('1. setup --provider tart from nothing, then doctor is all ✓', async () => {
+    const url = mac.serveAssets();
+    const setup = await mac.fcm(
+      ['setup', '--provider', 'tart', '--assets-url', url, '--kernel', guestKernel],
+      20 * 60_000,
+    );
+    if (setup.exitCode !== 0) console.log(`Linux VM console:\n${mac.consoleTail()}`);
+    expect(setup.exitCode).toBe(0);
+    const list = await mac.tart(['list', '--format', 'json']);
+    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ Name: VM_NAME, State: 'running' })]);
+    const doctor = await mac.fcm(['doctor']);
+    expect(doctor.exitCode).toBe(0);
+    expect(doctor.stdout).not.toMatch(/✗/);
+    expect(doctor.stdout).toMatch(/✓/);
+  });
+
+  it('2. run in a terminal: a real aarch64 shell; Ctrl+] detaches, attaching again answers', async () => {
+    const term = new PtySession(
+      mac.wrapArgv(['run', '--name', 'one', '--vcpus', '2', '--memory', '256']),
+      mac.env,
+    );
+    try {
+      await term.waitFor(PROMPT, BOOT_MS);
+      const from = term.text().length;
+      term.write('uname -m; nproc; free -m | grep Mem; hostname; cat /proc/cmdline\r');
+      const m = await term.waitFor(
+        /aarch64\r?\n(\d+)\r?\nMem:\s+(\d+)[\s\S]*?\n(\S+)\r?\n(.*init=\/init.*|.*)\r?\n/,
+        60_000,
+        from,
+      );
+      expect(m[1]).toBe('2');
+      // free -m shows the memory the kernel kept for itself out of --memory 256.
+      expect(Number(m[2])).toBeGreaterThan(200);
+      expect(Number(m[2])).toBeLessThanOrEqual(256);
+      expect(m[3]).toBe('microvm');
+      expect(m[4]).toContain('console=ttyS0');
+      term.write('\x1d');
+      expect(await term.exited).toBe(0);
+    } finally {
+      await term.kill();
+    }
+    const list = await mac.fcm(['ls']);
+    expect(list.stdout).toMatch(/one\s+.*running/);
+
+    const again = new PtySession(mac.wrapArgv(['microvm', 'shell', 'one']), mac.env);
+    try {
+      // The history comes first: the commands typed before the detach.
+      await again.waitFor(/uname -m/, 60_000);
+      const from = again.text().length;
+      again.write('echo attached-$((6*7))\r');
+      await again.waitFor(/attached-42/, 60_000, from);
+      again.write('\x1d');
+      expect(await again.exited).toBe(0);
+    } finally {
+      await again.kill();
+    }
+  });
+
+  it('3. reboot typed in the guest ends it cleanly; rm removes it', async () => {
+    const term = new PtySession(mac.wrapArgv(['microvm', 'shell', 'one']), mac.env);
+    try {
+      await term.waitFor(/uname -m/, 60_000);
+      term.write('\rreboot\r');
+      await term.exited;
+    } finally {
+      await term.kill();
+    }
+    let status = await mac.fcm(['microvm', 'status', 'one']);
+    for (let i = 0; i < 30 && /running/.test(status.stdout.split('\n')[1] ?? ''); i++) {
+      await new Promise((r) => setTimeout(r, 2000));
+      status = await mac.fcm(['microvm', 'status', 'one']);
+    }
+    expect(status.stdout).toMatch(/exited|stopped/);
+    expect(status.stdout).toMatch(/exit code\s*0|exit_code.*0|code 0/i);
+    const rm = await mac.fcm(['microvm', 'rm', 'one']);
+    expect(rm.exitCode).toBe(0);
+    expect((await mac.fcm(['ls'])).stdout).not.toMatch(/\bone\b/);
+  });
+
+  it('4. two microVMs in the background reach a prompt; logs shows each console', async () => {
+    for (const name of ['bg1', 'bg2']) {
+      const r = await mac.fcm(['run', '-b', '--name', name]);
+      expect(r.exitCode).toBe(0);
+    }
+    for (const name of ['bg1', 'bg2']) {
+      let logs = '';
+      for (let i = 0; i < 60 && !/microvm:~# /.test(logs); i++) {
+        await new Promise((r) => setTimeout(r, 3000));
+        logs = (await mac.fcm(['microvm', 'logs', name])).stdout;
+      }
+      expect(logs).toMatch(/microvm:~# /);
+      expect(logs).toMatch(/Linux version 6\.1/);
+      // The cursor-position query BusyBox sends at each prompt is never printed as text.
+      expect(logs).not.toContain('\x1b[6n');
+    }
+  });
+
+  it('5. microvm stop on aarch64 says honestly what happened and does not hang', async () => {
+    const r = await mac.fcm(['microvm', 'stop', 'bg1', '--timeout', '5']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/stopped bg1/);
+    const status = await mac.fcm(['microvm', 'status', 'bg1']);
+    expect(status.stdout).toMatch(/stopped|exited/);
+  });
+
+  it('6. pause stops the console, resume brings it back; a snapshot restores into a new microVM', async () => {
+    const shell = async (name: string, input: string, want: RegExp, ms = 60_000): Promise<string> => {
+      const term = new PtySession(mac.wrapArgv(['microvm', 'shell', name]), mac.env);
+      try {
+        await term.waitFor(/\S/, 60_000);
+        const from = term.text().length;
+        term.write(input);
+        const m = await term.waitFor(want, ms, from);
+        term.write('\x1d');
+        await term.exited;
+        return m[0];
+      } finally {
+        await term.kill();
+      }
+    };
+    await shell('bg2', 'echo before-snap > /tmp/mark; echo marked-$((1+1))\r', /marked-2/);
+    expect((await mac.fcm(['actions', 'pause', 'bg2'])).exitCode).toBe(0);
+    // Paused: typed input gets no answer until the resume.
+    const term = new PtySession(mac.wrapArgv(['microvm', 'shell', 'bg2']), mac.env);
+    try {
+      await term.waitFor(/marked-2/, 60_000);
+      const from = term.text().length;
+      term.write('echo resumed-$((2+3))\r');
+      await new Promise((r) => setTimeout(r, 10_000));
+      expect(term.text().slice(from)).not.toMatch(/resumed-5/);
+      expect((await mac.fcm(['actions', 'resume', 'bg2'])).exitCode).toBe(0);
+      await term.waitFor(/resumed-5/, 60_000, from);
+      term.write('\x1d');
+      await term.exited;
+    } finally {
+      await term.kill();
+    }
+    expect((await mac.fcm(['actions', 'pause', 'bg2'])).exitCode).toBe(0);
+    const paths = ['--snapshot-path', '/var/tmp/bg2.state', '--mem-path', '/var/tmp/bg2.mem'];
+    expect((await mac.fcm(['snapshots', 'create', 'bg2', ...paths])).exitCode).toBe(0);
+    expect((await mac.fcm(['microvm', 'rm', '-f', 'bg2'])).exitCode).toBe(0);
+    expect((await mac.fcm(['microvm', 'create', '--bare', '--name', 'restored'])).exitCode).toBe(0);
+    expect((await mac.fcm(['snapshots', 'load', 'restored', ...paths, '--resume'])).exitCode).toBe(0);
+    await shell('restored', '\rcat /tmp/mark\r', /before-snap/);
+  });
+
+  it('7. the agent killed with SIGKILL comes back with its microVMs; vm stop/start reports them truthfully', async () => {
+    const kill = await mac.tart([
+      'exec',
+      VM_NAME,
+      'sudo',
+      'systemctl',
+      'kill',
+      '-s',
+      'KILL',
+      'fc-agent.service',
+    ]);
+    expect(kill.exitCode).toBe(0);
+    let ls = await mac.fcm(['ls']);
+    for (let i = 0; i < 20 && ls.exitCode !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 5000));
+      ls = await mac.fcm(['ls']);
+    }
+    expect(ls.stdout).toMatch(/restored\s+.*running/);
+    const logs = await mac.fcm(['microvm', 'logs', 'restored']);
+    expect(logs.stdout).toMatch(/before-snap/);
+    expect((await mac.fcm(['vm', 'stop'], 10 * 60_000)).exitCode).toBe(0);
+    expect((await mac.fcm(['vm', 'start'], 20 * 60_000)).exitCode).toBe(0);
+    const after = await mac.fcm(['microvm', 'status', 'restored']);
+    expect(after.exitCode).toBe(0);
+    expect(after.stdout).not.toMatch(/State:?\s+running/i);
+  });
+
+  it('8. uninstall --yes deletes the VM and leaves nothing', async () => {
+    for (const name of ['bg1', 'restored']) await mac.fcm(['microvm', 'rm', '-f', name]);
+    const r = await mac.fcm(['uninstall', '--yes'], 5 * 60_000);
+    expect(r.exitCode).toBe(0);
+    const list = await mac.tart(['list', '--format', 'json']);
+    expect(JSON.parse(list.stdout)).toEqual([]);
+  });
+});

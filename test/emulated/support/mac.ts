@@ -1,0 +1,157 @@
+// The emulated Mac for the journey: a temp dir holding Tart's home, fc-macos's config and state, an
+// asset mirror (served inside the namespace, where the Linux VM reaches it) and a bin dir with the
+// emulated tart, sw_vers and sysctl first on PATH. `fcm` runs the built CLI inside the namespace as
+// a Mac user would. dispose() stops the Linux VM and removes everything, on failure too, unless
+// FCEMU_KEEP=1 (then it prints how to reach the VM and what to remove by hand).
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { runProcess } from '../../../src/host/process.ts';
+import { ALPINE_BRANCH, ALPINE_VERSION, FIRECRACKER_VERSION } from '../../../src/provision/assets.ts';
+import { cliBin, repoRoot, testBinDir } from '../../support/paths.ts';
+import { createEmuNet, type EmuNet } from './net.ts';
+
+export const emuDir = resolve(repoRoot, '..', 'shared', 'emu');
+export const emulatedTartBin = join(testBinDir, 'emulated', 'tart');
+export const guestKernel = join(emuDir, 'guest', 'vmlinux-6.1-aarch64');
+export const VM_NAME = 'fc-macos-linux';
+const MIRROR_PORT = 8099;
+
+/** Why the tier cannot run here, or null. */
+export function emulatedProblem(): string | null {
+  if (!existsSync(join(emuDir, 'linux-vm', 'rootfs.qcow2'))) return `${emuDir} is missing`;
+  if (process.getuid?.() !== 0) return 'not root (the tier needs a network namespace, a bridge and taps)';
+  for (const tool of ['qemu-system-aarch64', 'qemu-img', 'dnsmasq', 'ssh', 'python3']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed`;
+  }
+  return null;
+}
+
+export interface CmdResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class EmulatedMac {
+  readonly dir = mkdtempSync(join(tmpdir(), 'fce-'));
+  readonly env: NodeJS.ProcessEnv;
+  readonly net: EmuNet;
+  private mirror: ChildProcess | null = null;
+
+  constructor() {
+    try {
+      this.net = createEmuNet(this.dir);
+    } catch (err) {
+      rmSync(this.dir, { recursive: true, force: true });
+      throw err;
+    }
+    const bin = join(this.dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'tart'), `#!/bin/sh\nexec ${JSON.stringify(emulatedTartBin)} "$@"\n`, {
+      mode: 0o755,
+    });
+    writeFileSync(join(bin, 'sw_vers'), '#!/bin/sh\necho 15.1\n', { mode: 0o755 });
+    writeFileSync(join(bin, 'sysctl'), '#!/bin/sh\necho "Apple M3 Pro"\n', { mode: 0o755 });
+    mkdirSync(join(this.dir, 'home'));
+    this.env = {
+      PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+      HOME: join(this.dir, 'home'),
+      LANG: 'C.UTF-8',
+      TERM: 'xterm',
+      TART_HOME: join(this.dir, 'tart'),
+      FCEMU_DIR: emuDir,
+      FCEMU_BRIDGE: this.net.bridge,
+      FCEMU_LEASES: this.net.leases,
+      FC_MACOS_CONFIG_DIR: join(this.dir, 'config'),
+      FC_MACOS_STATE_DIR: join(this.dir, 'state'),
+      // Emulation (TCG, under load) is slow: every start-up wait of fc-macos gets this factor.
+      FC_MACOS_WAIT_SCALE: process.env.FC_MACOS_WAIT_SCALE ?? '6',
+      NODE_OPTIONS: `--import=${join(import.meta.dirname, 'as-mac.mjs')}`,
+    };
+  }
+
+  /** Serves firecracker/ and the minirootfs at the layout --assets-url expects; returns the URL. */
+  serveAssets(): string {
+    const root = join(this.dir, 'mirror');
+    const fcDir = join(root, 'firecracker', FIRECRACKER_VERSION);
+    mkdirSync(fcDir, { recursive: true });
+    for (const f of readdirSync(join(emuDir, 'firecracker')))
+      copyFileSync(join(emuDir, 'firecracker', f), join(fcDir, f));
+    const alpineDir = join(root, 'alpine', ALPINE_BRANCH, 'aarch64');
+    mkdirSync(alpineDir, { recursive: true });
+    const name = `alpine-minirootfs-${ALPINE_VERSION}-aarch64.tar.gz`;
+    const data = readFileSync(join(emuDir, 'guest', 'minirootfs-aarch64.tar.gz'));
+    writeFileSync(join(alpineDir, name), data);
+    writeFileSync(
+      join(alpineDir, `${name}.sha256`),
+      `${createHash('sha256').update(data).digest('hex')}  ${name}\n`,
+    );
+    const [file, args] = this.net.wrap('python3', [
+      ...['-m', 'http.server', '--bind', '192.168.64.1', '--directory', root, String(MIRROR_PORT)],
+    ]);
+    this.mirror = spawn(file, args, { stdio: 'ignore' });
+    return `http://192.168.64.1:${MIRROR_PORT}`;
+  }
+
+  /** fc-macos (dist/cli.mjs) inside the namespace. Prints the output of every failing command. */
+  async fcm(args: string[], timeoutMs = 5 * 60_000): Promise<CmdResult> {
+    const [file, argv] = this.net.wrap(process.execPath, [cliBin, ...args]);
+    const started = Date.now();
+    const r = await runProcess(file, argv, { env: this.env, timeoutMs });
+    const secs = ((Date.now() - started) / 1000).toFixed(1);
+    console.log(`$ fc-macos ${args.join(' ')}  (exit ${r.exitCode}, ${secs}s)\n${r.stdout}${r.stderr}`);
+    return r;
+  }
+
+  /** argv for a command inside the namespace with the Mac's environment (for a pty). */
+  wrapArgv(args: string[]): string[] {
+    const [file, argv] = this.net.wrap(process.execPath, [cliBin, ...args]);
+    return [file, ...argv];
+  }
+
+  tart(args: string[], timeoutMs = 120_000): Promise<CmdResult> {
+    const [file, argv] = this.net.wrap(emulatedTartBin, args);
+    return runProcess(file, argv, { env: this.env, timeoutMs });
+  }
+
+  /** The Linux VM's serial console so far (for failure messages). */
+  consoleTail(lines = 30): string {
+    const f = join(this.dir, 'tart', 'vms', VM_NAME, 'console.log');
+    return existsSync(f) ? readFileSync(f, 'utf8').split('\n').slice(-lines).join('\n') : '(no console log)';
+  }
+
+  async dispose(): Promise<void> {
+    if (process.env.FCEMU_KEEP === '1') {
+      console.log(
+        `FCEMU_KEEP=1: the Linux VM stays up. Reach it with:\n  sudo ip netns exec ${this.net.netns} env TART_HOME=${this.env.TART_HOME} FCEMU_LEASES=${this.net.leases} ${emulatedTartBin} exec -i -t ${VM_NAME} bash\n` +
+          `Clean up with: kill $(cat ${this.env.TART_HOME}/vms/*/run.pid); kill $(cat ${this.dir}/dnsmasq.pid); ip netns del ${this.net.netns}; rm -rf ${this.dir}`,
+      );
+      return;
+    }
+    const vms = join(this.dir, 'tart', 'vms');
+    for (const name of existsSync(vms) ? readdirSync(vms) : []) {
+      const pidFile = join(vms, name, 'run.pid');
+      if (!existsSync(pidFile)) continue;
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      try {
+        process.kill(pid, 'SIGTERM'); // tart run stops QEMU, removes its tap, then exits
+      } catch {}
+      for (let i = 0; i < 100 && existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
+    }
+    this.mirror?.kill('SIGTERM');
+    this.net.remove();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
