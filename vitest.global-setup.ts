@@ -11,6 +11,8 @@ export const testBinDir = join(root, 'node_modules', '.cache', 'fc-macos-test', 
 
 export default function setup(): void {
   execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+  // fc-guest (C): the protocol tests run its x86_64 build on this machine.
+  execFileSync(process.execPath, [join(root, 'scripts', 'build-guest.mjs')], { stdio: 'inherit' });
   mkdirSync(testBinDir, { recursive: true });
   const requireShim =
     "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";

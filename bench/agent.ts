@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import { join } from 'node:path';
 import type { Microvm } from '../src/api/schemas.ts';
 import { waitUntil } from '../test/support/proc.ts';
@@ -12,9 +13,14 @@ export interface BenchAgent {
   url: string;
   token: string;
   createRunning(name: string): Promise<Microvm>;
+  /** POST /agent/microvms with start: false: configured, not booted (state created). */
+  createConfigured(name: string): Promise<Microvm>;
   remove(id: string): Promise<void>;
   list(): Promise<Microvm[]>;
+  /** Through the agent with fetch (undici), the client the SDK uses. */
   passthroughLatencies(id: string, path: string, n: number): Promise<number[]>;
+  /** Through the agent with node:http on one kept-alive connection: the client the direct baseline uses. */
+  passthroughLatenciesHttp(id: string, path: string, n: number): Promise<number[]>;
   consoleUrl(id: string): string;
 }
 
@@ -47,6 +53,8 @@ export async function startAgent(cleanup: Cleanup, opts: AgentOptions): Promise<
       opts.kernel,
       '--rootfs',
       opts.rootfs,
+      // A benchmark must not change the machine's network (bench/net.ts measures networking).
+      '--no-network',
     ],
     { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
   );
@@ -95,6 +103,18 @@ export async function startAgent(cleanup: Cleanup, opts: AgentOptions): Promise<
       }
       return vm;
     },
+    async createConfigured(name) {
+      const res = await call('POST', '/agent/microvms', {
+        name,
+        kernel: opts.kernel,
+        rootfs: opts.rootfs,
+        start: false,
+      });
+      if (!res.ok) throw new Error(`POST /agent/microvms: ${res.status} ${await res.text()}`);
+      const vm = (await res.json()) as Microvm;
+      if (vm.pid) known.set(vm.id, vm.pid);
+      return vm;
+    },
     async remove(id) {
       // DELETE kills a live firecracker first.
       const res = await call('DELETE', `/agent/microvms/${id}`);
@@ -116,6 +136,39 @@ export async function startAgent(cleanup: Cleanup, opts: AgentOptions): Promise<
         await res.arrayBuffer();
         samples.push(now() - t0);
         if (res.status !== 200) throw new Error(`passthrough GET ${path}: ${res.status}`);
+      }
+      return samples;
+    },
+    async passthroughLatenciesHttp(id, path, n) {
+      const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const get = (target: string): Promise<number> =>
+        new Promise((resolve, reject) => {
+          const req = http.request(
+            {
+              host: '127.0.0.1',
+              port,
+              path: target,
+              headers: { authorization: `Bearer ${token}` },
+              agent: keepAlive,
+            },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode ?? 0));
+            },
+          );
+          req.on('error', reject);
+          req.end();
+        });
+      const samples: number[] = [];
+      try {
+        for (let i = 0; i < n; i++) {
+          const t0 = now();
+          const status = await get(`/agent/microvms/${id}/firecracker${path}`);
+          samples.push(now() - t0);
+          if (status !== 200) throw new Error(`passthrough GET ${path}: ${status}`);
+        }
+      } finally {
+        keepAlive.destroy();
       }
       return samples;
     },

@@ -14,16 +14,19 @@ export interface BootFiles {
   rootfs: string;
 }
 
-/** Launch + configure + InstanceStart, as the agent does for `POST /agent/microvms`. */
+/** Launch + metrics + configure + InstanceStart: the Firecracker calls the agent makes for `POST /agent/microvms`. */
 export async function directCreate(
   cleanup: Cleanup,
   binary: string,
   dir: string,
   id: string,
   files: BootFiles,
+  boot = true,
 ): Promise<{ ms: number; stop: () => Promise<void> }> {
   const socketPath = join(dir, `${id}.sock`);
   const t0 = now();
+  const metrics = join(dir, `${id}.metrics.json`);
+  await writeFile(metrics, '', { mode: 0o600 });
   const fc = await launchFirecracker({
     binary,
     socketPath,
@@ -34,12 +37,14 @@ export async function directCreate(
   const stop = async (): Promise<void> => killGroup({ pid: fc.pid });
   cleanup.add(stop);
   const client = new FirecrackerClient(socketPath);
-  await configureAndBoot(client, files);
+  // The agent sets the metrics file first: the same Firecracker calls, made directly.
+  await client.putMetrics({ metrics_path: metrics });
+  await configureAndBoot(client, files, boot);
   return { ms: now() - t0, stop };
 }
 
 /** The calls the agent makes for a default create, made directly: machine, boot source, root drive, start. */
-async function configureAndBoot(client: FirecrackerClient, files: BootFiles): Promise<void> {
+async function configureAndBoot(client: FirecrackerClient, files: BootFiles, boot = true): Promise<void> {
   await client.putMachineConfig({ vcpu_count: 1, mem_size_mib: 128 });
   await client.putBootSource({ kernel_image_path: files.kernel, boot_args: DEFAULT_BOOT_ARGS });
   await client.putDrive('rootfs', {
@@ -48,7 +53,7 @@ async function configureAndBoot(client: FirecrackerClient, files: BootFiles): Pr
     is_root_device: true,
     is_read_only: false,
   });
-  await client.instanceStart();
+  if (boot) await client.instanceStart();
 }
 
 /** A started firecracker (double or real) answering on its socket, for the passthrough baseline. */

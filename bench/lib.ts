@@ -1,7 +1,8 @@
 // Shared pieces of the benchmarks: cleanup that always runs, process groups, timing and tables.
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { haltLoopElf } from '../test/support/kernel.ts';
 import { running, waitUntil } from '../test/support/proc.ts';
@@ -33,10 +34,9 @@ export class Cleanup {
 }
 
 export async function tempDir(cleanup: Cleanup, prefix: string): Promise<string> {
-  // Inside the checkout, not a shared /tmp: no predictable paths in world-writable dirs.
-  await mkdir(benchCacheDir, { recursive: true });
-  // Unix socket paths are limited to 108 bytes: keep the prefix short.
-  const dir = await mkdtemp(join(benchCacheDir, prefix));
+  // mkdtemp (a random, owner-only name) under the system temp dir: firecracker sockets live below
+  // it, and Unix socket paths are limited to 108 bytes, which a deep checkout path would exceed.
+  const dir = await mkdtemp(join(tmpdir(), `fcm-bench-${prefix}`));
   cleanup.add(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }

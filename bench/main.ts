@@ -18,6 +18,7 @@ import {
   rssBytes,
   tempDir,
 } from './lib.ts';
+import { benchNet, netRole, netSkipReason } from './net.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -30,6 +31,8 @@ const N_CREATE_REAL = quick ? 2 : 5;
 const N_PASSTHROUGH = quick ? 100 : 500;
 const N_RSS_VMS = quick ? 10 : 50;
 const N_KEYS = quick ? 20 : 100;
+const N_NET = quick ? 100 : 500;
+const PAYLOAD_NOTE = 'round trips of 64 bytes, a fifth as many new connections, one 100 MiB download';
 
 function realFirecracker(): { path: string } | { skip: string } {
   if (!existsSync(realFirecrackerBin))
@@ -58,13 +61,26 @@ function summary(label: string, samples: number[]): Row {
   };
 }
 
-async function benchCreate(binary: string, label: string, n: number): Promise<Row[]> {
+/** Goals of issue 19 for the agent figures (ratios and added milliseconds in the same run). */
+const CREATE_GOAL_RATIO = 1.1;
+const PASSTHROUGH_GOAL_P50_MS = 0.5;
+const PASSTHROUGH_GOAL_P99_MS = 2;
+
+function signed(ms: number): string {
+  return `${ms >= 0 ? '+' : '−'}${Math.abs(ms).toFixed(2)}`;
+}
+
+function verdict(ok: boolean): string {
+  return ok ? 'met' : 'NOT met';
+}
+
+async function benchCreate(binary: string, label: string, n: number, boot = true): Promise<Row[]> {
   return withCleanup(async (cleanup) => {
     const dir = await tempDir(cleanup, 'c-');
     const files = await bootFiles(dir);
     const direct: number[] = [];
     for (let i = 0; i < n; i++) {
-      const r = await directCreate(cleanup, binary, dir, `d${i}`, files);
+      const r = await directCreate(cleanup, binary, dir, `d${i}`, files, boot);
       direct.push(r.ms);
       await r.stop();
     }
@@ -76,15 +92,23 @@ async function benchCreate(binary: string, label: string, n: number): Promise<Ro
     const viaAgent: number[] = [];
     for (let i = 0; i < n; i++) {
       const t0 = now();
-      const vm = await agent.createRunning(`b${i}`);
+      const vm = boot ? await agent.createRunning(`b${i}`) : await agent.createConfigured(`b${i}`);
       viaAgent.push(now() - t0);
       await agent.remove(vm.id);
     }
-    const d = summary(`direct socket (${label})`, direct);
-    const a = summary(`through the agent (${label})`, viaAgent);
+    const d = summary(
+      `direct: launch, PUT metrics/machine/boot/drive${boot ? ', InstanceStart' : ''} (${label})`,
+      direct,
+    );
+    const a = summary(`POST /agent/microvms → ${boot ? 'running' : 'created'} (${label})`, viaAgent);
+    const r = Number(a['p50 ms']) / Number(d['p50 ms']);
     return [
-      { ...d, ratio: '1.00x' },
-      { ...a, ratio: ratio(Number(a['p50 ms']), Number(d['p50 ms'])) },
+      { ...d, 'ratio p50': '1.00x', goal: '' },
+      {
+        ...a,
+        'ratio p50': ratio(Number(a['p50 ms']), Number(d['p50 ms'])),
+        goal: `≤ ${CREATE_GOAL_RATIO.toFixed(2)}x: ${verdict(r <= CREATE_GOAL_RATIO)}`,
+      },
     ];
   });
 }
@@ -99,21 +123,30 @@ async function benchPassthrough(): Promise<Row[]> {
       rootfs: files.rootfs,
     });
     const vm = await agent.createRunning('pass');
-    // Warm both paths (connections, JIT) before timing.
-    await directLatencies(vm.socket_path, '/machine-config', 20);
-    await agent.passthroughLatencies(vm.id, '/machine-config', 20);
+    // Warm every path (connections, JIT) before timing.
+    await directLatencies(vm.socket_path, '/machine-config', 50);
+    await agent.passthroughLatenciesHttp(vm.id, '/machine-config', 50);
+    await agent.passthroughLatencies(vm.id, '/machine-config', 50);
     const direct = await directLatencies(vm.socket_path, '/machine-config', N_PASSTHROUGH);
-    const viaAgent = await agent.passthroughLatencies(vm.id, '/machine-config', N_PASSTHROUGH);
+    const viaAgent = await agent.passthroughLatenciesHttp(vm.id, '/machine-config', N_PASSTHROUGH);
+    const viaFetch = await agent.passthroughLatencies(vm.id, '/machine-config', N_PASSTHROUGH);
     await agent.remove(vm.id);
-    const d = summary('direct socket (double)', direct);
-    const a = summary('through the agent (double)', viaAgent);
+    const d = summary('direct: node:http on the API socket (double)', direct);
+    const added = (s: Row, col: string): number => Number(s[col]) - Number(d[col]);
+    const row = (s: Row, goal: string): Row => ({
+      ...s,
+      'added p50 ms': signed(added(s, 'p50 ms')),
+      'added p99 ms': signed(added(s, 'p99 ms')),
+      goal,
+    });
+    const a = summary('agent: node:http, kept-alive connection (same client)', viaAgent);
+    const f = summary("agent: fetch, the SDK's client (for reference)", viaFetch);
+    const met =
+      added(a, 'p50 ms') <= PASSTHROUGH_GOAL_P50_MS && added(a, 'p99 ms') <= PASSTHROUGH_GOAL_P99_MS;
     return [
-      { ...d, 'ratio p50': '1.00x', 'ratio p99': '1.00x' },
-      {
-        ...a,
-        'ratio p50': ratio(Number(a['p50 ms']), Number(d['p50 ms'])),
-        'ratio p99': ratio(Number(a['p99 ms']), Number(d['p99 ms'])),
-      },
+      { ...d, 'added p50 ms': '', 'added p99 ms': '', goal: '' },
+      row(a, `p50 ≤ +${PASSTHROUGH_GOAL_P50_MS} ms, p99 ≤ +${PASSTHROUGH_GOAL_P99_MS} ms: ${verdict(met)}`),
+      row(f, "(fetch's own cost included)"),
     ];
   });
 }
@@ -217,25 +250,48 @@ async function main(): Promise<void> {
       );
     }
   };
-  await run('create', `create → running, ${N_CREATE} microVMs each way (Firecracker double)`, () =>
-    benchCreate(doubleBin, 'double', N_CREATE),
+  await run(
+    'create',
+    `create → running vs the same Firecracker calls made directly, ${N_CREATE} microVMs each way (Firecracker double)`,
+    () => benchCreate(doubleBin, 'double', N_CREATE),
   );
   const real = realFirecracker();
   if ('path' in real) {
     const fc = real.path;
-    await run('create', `create → running, ${N_CREATE_REAL} microVMs each way (real firecracker)`, () =>
-      benchCreate(fc, 'real', N_CREATE_REAL),
+    await run(
+      'create',
+      `create → running vs the same Firecracker calls made directly, ${N_CREATE_REAL} microVMs each way (real firecracker)`,
+      () => benchCreate(fc, 'real', N_CREATE_REAL),
     );
   } else if (wanted('create')) {
     console.log(`\n## create → running (real firecracker)\nskipped: ${real.skip}`);
+    if (existsSync(realFirecrackerBin)) {
+      // Without KVM Firecracker still launches and takes its configuration; only the boot fails.
+      await run(
+        'create',
+        `create → created (configured, not booted: no KVM here) vs the same Firecracker calls made directly, ${N_CREATE_REAL} microVMs each way (real firecracker)`,
+        () => benchCreate(realFirecrackerBin, 'real, no boot', N_CREATE_REAL, false),
+      );
+    }
   }
-  await run('passthrough', `GET /machine-config, ${N_PASSTHROUGH} requests each way`, benchPassthrough);
+  await run(
+    'passthrough',
+    `passthrough: GET /machine-config through the agent vs on the API socket, ${N_PASSTHROUGH} requests each way`,
+    benchPassthrough,
+  );
   await run('rss', 'agent memory (VmRSS)', benchRss);
   await run('console', `console round trip of one keystroke, ${N_KEYS} keys each way`, benchConsole);
+  const netSkip = netSkipReason();
+  if (netSkip !== null && wanted('net')) console.log(`\n## port-forward vs direct TCP\nskipped: ${netSkip}`);
+  else
+    await run('net', `port-forward vs direct TCP to the same guest port, ${N_NET} ${PAYLOAD_NOTE}`, () =>
+      withCleanup((cleanup) => benchNet(cleanup, N_NET)),
+    );
   console.log(`\ntotal ${((Date.now() - started) / 1000).toFixed(1)} s`);
   if (failed) process.exitCode = 1;
 }
 
 export type { BenchAgent };
 
-await main();
+if (args[0] === '--net-role') await netRole(args.slice(1));
+else await main();

@@ -7,7 +7,7 @@
 // (and on whatever else runs on it). A ratio near 1x means the agent adds little; the tables say
 // which baseline each line is compared with.
 //
-// Options: --only create,passthrough,rss,console (a subset), --quick (fewer iterations).
+// Options: --only create,passthrough,rss,console,net (a subset), --quick (fewer iterations).
 // FC_BENCH_FIRECRACKER=<path> picks the real firecracker (default: ../shared/bin/...-x86_64 when
 // present and /dev/kvm exists); without one the real-binary lines are skipped with the reason.
 import { spawnSync } from 'node:child_process';

@@ -7,6 +7,18 @@ import { build } from 'esbuild';
 const requireShim =
   "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
 
+// Ink imports React DevTools only when DEV=true; it is not a dependency, so it resolves to nothing.
+const noDevtools = {
+  name: 'no-react-devtools',
+  setup(b) {
+    b.onResolve({ filter: /^react-devtools-core$/ }, () => ({
+      path: 'react-devtools-core',
+      namespace: 'none',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'none' }, () => ({ contents: 'export default undefined;' }));
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -17,7 +29,14 @@ const common = {
 };
 
 await Promise.all([
-  build({ ...common, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.mjs', target: 'node20' }),
+  // The dashboard's Ink and React are in this bundle, but only run when `dashboard` imports them.
+  build({
+    ...common,
+    entryPoints: ['src/cli/bin.ts'],
+    outfile: 'dist/cli.mjs',
+    target: 'node20',
+    plugins: [noDevtools],
+  }),
   build({ ...common, entryPoints: ['src/agent/bin.ts'], outfile: 'dist/fc-agent.mjs', target: 'node18' }),
   build({
     ...common,

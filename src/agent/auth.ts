@@ -3,14 +3,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-
-export class TokenFileError extends Error {
-  readonly code = 'token_file_invalid';
-  constructor(message: string) {
-    super(message);
-    this.name = 'TokenFileError';
-  }
-}
+import { TokenFileError } from './errors.ts';
 
 export function loadToken(path: string): string {
   let mode: number;

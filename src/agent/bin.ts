@@ -1,16 +1,17 @@
 // fc-agent: the daemon on the Linux side that starts and manages firecracker processes.
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { ConfigError } from '../config/errors.ts';
 import { VERSION } from '../version.ts';
-import { Authenticator, loadToken, TokenFileError } from './auth.ts';
-import { type AgentConfig, ConfigError, parseCli, resolveBinary, USAGE } from './config.ts';
+import { Authenticator, loadToken } from './auth.ts';
+import { type AgentConfig, parseCli, resolveBinary, USAGE } from './config.ts';
+import { SHUTDOWN_GRACE_MS, SHUTDOWN_IDLE_SWEEP_MS } from './constants.ts';
+import { TokenFileError } from './errors.ts';
 import { Logger } from './log.ts';
 import { MicrovmManager } from './manager.ts';
+import { uninstallNetwork } from './net/uninstall.ts';
 import { createAgentServer } from './server.ts';
 import { StatsCollector } from './stats.ts';
-
-/** How long a shutdown waits for in-flight requests before cutting connections. */
-const SHUTDOWN_GRACE_MS = 10_000;
 
 function fail(message: string, code: number): never {
   process.stderr.write(`fc-agent: ${message}\n`);
@@ -78,7 +79,7 @@ async function run(config: AgentConfig): Promise<void> {
     server.closeIdleConnections();
     // Ends console clients (CLOSE_AGENT_SHUTDOWN) and log follows; stops microVMs if asked to.
     await manager.shutdown(config.stopVmsOnExit);
-    const idle = setInterval(() => server.closeIdleConnections(), 100);
+    const idle = setInterval(() => server.closeIdleConnections(), SHUTDOWN_IDLE_SWEEP_MS);
     const timer = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
     await Promise.race([closed, timer]);
     clearInterval(idle);
@@ -101,6 +102,14 @@ if (action.kind === 'version') {
   process.stdout.write(`fc-agent ${VERSION}\n`);
 } else if (action.kind === 'help') {
   process.stdout.write(USAGE);
+} else if (action.kind === 'uninstall-network') {
+  uninstallNetwork(action.config).then(
+    (removed) => {
+      for (const line of removed) process.stdout.write(`removed ${line}\n`);
+    },
+    (err: unknown) =>
+      fail(`cannot remove the network: ${err instanceof Error ? err.message : String(err)}`, 1),
+  );
 } else {
   run(action.config).catch((err: unknown) =>
     fail(`failed to start: ${err instanceof Error ? err.message : String(err)}`, 1),

@@ -1,9 +1,14 @@
 // fc-agent's command line: flags, their FC_AGENT_* environment equivalents, defaults, and the
 // checks that turn a bad value into one clear line (bin.ts prints it and exits 2).
+
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/errors.ts';
 import type { LogLevel } from './log.ts';
+import { formatCidr, parseCidr } from './net/ipv4.ts';
+import { BRIDGE_PATTERN, TAP_PATTERN } from './net/links.ts';
+import { DEFAULT_BRIDGE, DEFAULT_SUBNET } from './net/network.ts';
 
 export interface ListenAddress {
   host: string;
@@ -23,17 +28,16 @@ export interface AgentConfig {
   logLevel: LogLevel;
   insecureNoAuth: boolean;
   stopVmsOnExit: boolean;
+  /** The default network (src/agent/net): off only with --no-network. */
+  network: { enabled: boolean; subnet: string; bridge: string };
 }
 
-export type CliAction = { kind: 'version' } | { kind: 'help' } | { kind: 'run'; config: AgentConfig };
-
-export class ConfigError extends Error {
-  readonly code = 'config_invalid';
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export type CliAction =
+  | { kind: 'version' }
+  | { kind: 'help' }
+  | { kind: 'run'; config: AgentConfig }
+  /** --uninstall-network: remove the bridge, taps and nftables tables, restore forwarding, exit. */
+  | { kind: 'uninstall-network'; config: AgentConfig };
 
 export const DEFAULT_LISTEN = '0.0.0.0:8080';
 export const DEFAULT_STATE_DIR = '/var/lib/fc-agent';
@@ -52,12 +56,18 @@ export const USAGE = `Usage: fc-agent [options]
   --log-level LEVEL       error | warn | info | debug (default info)
   --insecure-no-auth      no token (only with a loopback --listen address)
   --stop-vms-on-exit      stop every microVM when the agent exits (default: they keep running)
+  --subnet CIDR           microVM subnet on the agent's bridge (default ${DEFAULT_SUBNET}; must not
+                          overlap a route of this machine)
+  --bridge NAME           the agent's bridge (default ${DEFAULT_BRIDGE})
+  --no-network            no default network: microVMs get no interface unless added by hand
+  --uninstall-network     remove the bridge, taps and nftables tables, restore IP forwarding, exit
   --version               print the version
   --help                  this text
 
 Every flag can also come from the environment: FC_AGENT_LISTEN, FC_AGENT_TOKEN_FILE, FC_AGENT_STATE_DIR,
 FC_AGENT_FIRECRACKER, FC_AGENT_KERNEL, FC_AGENT_ROOTFS, FC_AGENT_MAX_MICROVMS, FC_AGENT_LOG_LEVEL,
-FC_AGENT_INSECURE_NO_AUTH=1, FC_AGENT_STOP_VMS_ON_EXIT=1. Flags win over the environment.
+FC_AGENT_INSECURE_NO_AUTH=1, FC_AGENT_STOP_VMS_ON_EXIT=1, FC_AGENT_SUBNET, FC_AGENT_BRIDGE,
+FC_AGENT_NO_NETWORK=1. Flags win over the environment.
 `;
 
 export function parseListen(value: string, source: string): ListenAddress {
@@ -107,6 +117,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'log-level': { type: 'string' },
         'insecure-no-auth': { type: 'boolean' },
         'stop-vms-on-exit': { type: 'boolean' },
+        subnet: { type: 'string' },
+        bridge: { type: 'string' },
+        'no-network': { type: 'boolean' },
+        'uninstall-network': { type: 'boolean' },
         version: { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -174,10 +188,27 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   const firecracker = fcArg ? fcArg.value : 'firecracker';
   if (firecracker.trim() === '') throw new ConfigError(`${fcArg?.source}: must not be empty`);
 
+  const subnetArg = str('subnet', 'FC_AGENT_SUBNET');
+  const subnet = subnetArg?.value ?? DEFAULT_SUBNET;
+  const parsedSubnet = parseCidr(subnet);
+  if (!parsedSubnet || parsedSubnet.prefix > 29 || parsedSubnet.prefix < 8) {
+    throw new ConfigError(
+      `${subnetArg?.source}: "${subnet}" must be an IPv4 network in CIDR form with /8 to /29 and no host bits (e.g. ${DEFAULT_SUBNET})`,
+    );
+  }
+  const bridgeArg = str('bridge', 'FC_AGENT_BRIDGE');
+  const bridge = bridgeArg?.value ?? DEFAULT_BRIDGE;
+  if (!BRIDGE_PATTERN.test(bridge) || TAP_PATTERN.test(bridge)) {
+    throw new ConfigError(
+      `${bridgeArg?.source}: "${bridge}" must be an interface name of 1 to 15 letters, digits, '_', '.' or '-'`,
+    );
+  }
+  const noNetwork = values['no-network'] === true || boolEnv(env, 'FC_AGENT_NO_NETWORK');
+
   const kernelArg = str('kernel', 'FC_AGENT_KERNEL');
   const rootfsArg = str('rootfs', 'FC_AGENT_ROOTFS');
   return {
-    kind: 'run',
+    kind: values['uninstall-network'] ? 'uninstall-network' : 'run',
     config: {
       listen,
       tokenFile,
@@ -191,6 +222,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       logLevel,
       insecureNoAuth,
       stopVmsOnExit,
+      network: { enabled: !noNetwork, subnet: formatCidr(parsedSubnet), bridge },
     },
   };
 }

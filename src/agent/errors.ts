@@ -8,6 +8,15 @@ import {
   FirecrackerRequestInvalidError,
 } from '../firecracker/index.ts';
 
+/** The token file given with --token-file cannot be used (missing, readable by others, empty). */
+export class TokenFileError extends Error {
+  readonly code = 'token_file_invalid';
+  constructor(message: string) {
+    super(message);
+    this.name = 'TokenFileError';
+  }
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { chmod, open, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { splitLines } from './console/history.ts';
+import { CONSOLE_TAIL_WINDOW_BYTES, LOG_TAIL_WINDOW_BYTES } from './constants.ts';
 import { ApiError } from './errors.ts';
 
 async function readTail(path: string, bytes: number): Promise<Buffer> {
@@ -27,7 +28,7 @@ async function readTail(path: string, bytes: number): Promise<Buffer> {
 export async function tailLinesOfFile(path: string, n: number): Promise<string[]> {
   if (n <= 0) return [];
   try {
-    return splitLines(await readTail(path, 64 * 1024)).slice(-n);
+    return splitLines(await readTail(path, LOG_TAIL_WINDOW_BYTES)).slice(-n);
   } catch {
     return [];
   }
@@ -44,7 +45,9 @@ export async function tailLinesOfFile(path: string, n: number): Promise<string[]
 export async function exitCodeFromFiles(firecrackerLog: string, consoleLog: string): Promise<number | null> {
   try {
     const matches = [
-      ...(await readTail(firecrackerLog, 64 * 1024)).toString('utf8').matchAll(/exit_code=(\d+)/g),
+      ...(await readTail(firecrackerLog, LOG_TAIL_WINDOW_BYTES))
+        .toString('utf8')
+        .matchAll(/exit_code=(\d+)/g),
     ];
     const last = matches[matches.length - 1]?.[1];
     if (last !== undefined) return Number(last);
@@ -52,7 +55,7 @@ export async function exitCodeFromFiles(firecrackerLog: string, consoleLog: stri
     // No log: look at the console.
   }
   try {
-    const consoleTail = (await readTail(consoleLog, 4 * 1024)).toString('utf8');
+    const consoleTail = (await readTail(consoleLog, CONSOLE_TAIL_WINDOW_BYTES)).toString('utf8');
     return /reboot: (Restarting system|Power down|System halted)/.test(consoleTail) ? 0 : null;
   } catch {
     return null;

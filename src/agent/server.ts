@@ -4,14 +4,18 @@ import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'n
 import type { Duplex } from 'node:stream';
 import type { Authenticator } from './auth.ts';
 import { ApiError } from './errors.ts';
+import { handleExecUpgrade } from './guest/exec-ws.ts';
 import { errorBody, sendError } from './http/respond.ts';
 import { Router, splitUrl } from './http/router.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { consoleRoutes, consoleUpgrade, notConsolePath } from './routes/console.ts';
 import type { RouteDeps } from './routes/context.ts';
+import { eventRoutes } from './routes/events.ts';
+import { guestRoutes } from './routes/guest.ts';
 import { lifecycleRoutes } from './routes/lifecycle.ts';
 import { microvmRoutes } from './routes/microvms.ts';
 import { passthroughRoutes } from './routes/passthrough.ts';
+import { portForwardRoutes, portForwardUpgrade } from './routes/port-forward.ts';
 
 export interface ServerDeps extends RouteDeps {
   auth: Authenticator;
@@ -20,10 +24,13 @@ export interface ServerDeps extends RouteDeps {
 export function buildRouter(deps: RouteDeps): Router {
   const router = new Router();
   agentRoutes(router, deps);
+  eventRoutes(router, deps);
   microvmRoutes(router, deps);
   lifecycleRoutes(router, deps);
   consoleRoutes(router, deps);
+  guestRoutes(router, deps);
   passthroughRoutes(router, deps);
+  portForwardRoutes(router, deps);
   return router;
 }
 
@@ -98,15 +105,27 @@ export function createAgentServer(deps: ServerDeps): Server {
       if (why !== null) throw unauthorized(why);
       const s = url.segments;
       if (
+        req.method === 'GET' &&
+        s.length === 4 &&
+        s[0] === 'agent' &&
+        s[1] === 'microvms' &&
+        s[3] === 'port-forward'
+      ) {
+        const query = new URLSearchParams(url.rawQuery);
+        portForwardUpgrade(deps.manager, s[2] ?? '', query, req, socket, head, rejectUpgrade);
+        return;
+      }
+      if (
         req.method !== 'GET' ||
         s.length !== 4 ||
         s[0] !== 'agent' ||
         s[1] !== 'microvms' ||
-        s[3] !== 'console'
+        (s[3] !== 'console' && s[3] !== 'exec')
       ) {
         throw notConsolePath(url.rawPath);
       }
-      consoleUpgrade(deps.manager, s[2] ?? '', req, socket, head);
+      if (s[3] === 'exec') handleExecUpgrade(req, socket, head, deps.manager.resolve(s[2] ?? ''), log);
+      else consoleUpgrade(deps.manager, s[2] ?? '', req, socket, head);
     } catch (err) {
       const apiErr = err instanceof ApiError ? err : internal(err);
       if (apiErr.status >= 500) log.error('console upgrade failed', { url: req.url, error: err });

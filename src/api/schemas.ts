@@ -2,6 +2,8 @@
 // (src/client) and the CLI take their types from them, and docs/agent-api.md describes them.
 // Change a shape here and every side follows.
 import { z } from 'zod';
+import { DEFAULT_STOP_TIMEOUT_S, MAX_STOP_TIMEOUT_S } from './limits.ts';
+import { MAC_PATTERN, microvmNetwork, portMapping } from './network.ts';
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 export const DEFAULT_BOOT_ARGS = 'console=ttyS0 reboot=k panic=1 pci=off';
@@ -9,6 +11,10 @@ export const DEFAULT_VCPUS = 1;
 export const DEFAULT_MEMORY_MIB = 128;
 export const MAX_VCPUS = 32;
 export const MIN_MEMORY_MIB = 64;
+/** 1 TiB: far above any host fc-macos runs on; the agent also refuses more than its host has. */
+export const MAX_MEMORY_MIB = 1_048_576;
+/** The most lines `GET …/logs?tail=N` returns. */
+export const MAX_LOG_TAIL = 1_000_000;
 
 export const microvmName = z
   .string()
@@ -17,19 +23,19 @@ export const microvmName = z
     'must match ^[a-z0-9][a-z0-9._-]{0,62}$ (lowercase letters, digits, ".", "_", "-"; 1-63 chars)',
   );
 
-/** An absolute path on the agent's host. */
 const hostPath = z
   .string()
   .min(1)
-  .refine((p) => p.startsWith('/'), 'must be an absolute path');
+  .refine((p) => p.startsWith('/'), 'must be an absolute path')
+  .describe("An absolute path on the agent's host; it must exist.");
 
 export const driveSpec = z.strictObject({
-  /** Firecracker drive_id; generated (`drive1`, `drive2`, …) when absent. */
   id: z
     .string()
     .regex(/^[A-Za-z0-9_]{1,64}$/, 'must be 1-64 letters, digits or "_"')
     .refine((id) => id !== 'rootfs', 'is reserved for the root device')
-    .optional(),
+    .optional()
+    .describe('Firecracker drive_id; generated (`drive1`, `drive2`, …) when absent.'),
   path: hostPath,
   read_only: z.boolean().default(false),
 });
@@ -47,11 +53,11 @@ export const createMicrovmRequest = z
   .strictObject({
     name: microvmName.optional(),
     vcpus: z.number().int().min(1).max(MAX_VCPUS).default(DEFAULT_VCPUS),
-    memory_mib: z.number().int().min(MIN_MEMORY_MIB).default(DEFAULT_MEMORY_MIB),
-    /** Defaults to the agent's configured kernel (`--kernel`). */
-    kernel: hostPath.optional(),
-    /** Defaults to a per-microVM copy of the agent's configured rootfs (`--rootfs`). */
-    rootfs: hostPath.optional(),
+    memory_mib: z.number().int().min(MIN_MEMORY_MIB).max(MAX_MEMORY_MIB).default(DEFAULT_MEMORY_MIB),
+    kernel: hostPath.optional().describe("Defaults to the agent's configured kernel (`--kernel`)."),
+    rootfs: hostPath
+      .optional()
+      .describe("Defaults to a per-microVM copy of the agent's configured rootfs (`--rootfs`)."),
     boot_args: z.string().min(1).max(4096).default(DEFAULT_BOOT_ARGS),
     initrd: hostPath.optional(),
     drives: z.array(driveSpec).max(16).default([]),
@@ -59,19 +65,50 @@ export const createMicrovmRequest = z
     track_dirty_pages: z.boolean().default(false),
     smt: z.boolean().default(false),
     balloon: balloonSpec.optional(),
-    /**
-     * false: firecracker runs and is configured, but not booted (state `created`). Default: true,
-     * or false when `configure` is false.
-     */
-    start: z.boolean().optional(),
-    /**
-     * false: launch a bare firecracker (only its metrics file set), to be configured entirely through
-     * the passthrough, e.g. for `PUT /snapshot/load`, which Firecracker refuses once boot resources
-     * are set. Goes with no kernel, rootfs, initrd, drives or balloon, and is never started at once.
-     */
-    configure: z.boolean().default(true),
+    start: z
+      .boolean()
+      .optional()
+      .describe(
+        'false: firecracker runs and is configured, but not booted (state `created`). Default: true, or false when `configure` is false.',
+      ),
+    configure: z
+      .boolean()
+      .default(true)
+      .describe(
+        'false: launch a bare firecracker (only its metrics file set), to be configured entirely through the passthrough, e.g. for `PUT /snapshot/load`, which Firecracker refuses once boot resources are set. Goes with no kernel, rootfs, initrd, drives or balloon, and is never started at once.',
+      ),
+    network: z
+      .enum(['default', 'none'])
+      .optional()
+      .describe(
+        "default: a tap on the agent's bridge, an address, NAT out (the agent's default unless it runs with --no-network); none: no network interface.",
+      ),
+    ports: z
+      .array(portMapping)
+      .max(64)
+      .default([])
+      .describe('Published ports (DNAT on the Linux side), as `-p [HOST_IP:]HOST_PORT:GUEST_PORT[/proto]`.'),
+    mac: z
+      .string()
+      .regex(MAC_PATTERN, 'must be a MAC address in lower-case hex, e.g. 06:00:ac:1e:00:02')
+      .optional()
+      .describe("The guest's MAC; default one derived from its address."),
+    isolated: z
+      .boolean()
+      .default(false)
+      .describe('Blocks traffic between this microVM and the others on the bridge.'),
   })
   .superRefine((req, ctx) => {
+    if (req.network === 'none' || !req.configure) {
+      const why = req.network === 'none' ? 'network is none' : 'configure is false';
+      if (req.ports.length > 0)
+        ctx.addIssue({ code: 'custom', path: ['ports'], message: `cannot be given when ${why}` });
+      for (const field of ['mac', 'isolated'] as const) {
+        if (req[field] !== undefined && req[field] !== false) {
+          ctx.addIssue({ code: 'custom', path: [field], message: `cannot be given when ${why}` });
+        }
+      }
+    }
     if (req.configure) return;
     if (req.start === true) {
       ctx.addIssue({ code: 'custom', path: ['start'], message: 'cannot be true when configure is false' });
@@ -105,8 +142,7 @@ export type ExitReason = z.infer<typeof exitReason>;
 
 export const exitInfo = z.object({
   code: z.number().int().nullable(),
-  /** e.g. "SIGKILL"; null when the process exited with a code. */
-  signal: z.string().nullable(),
+  signal: z.string().nullable().describe('e.g. "SIGKILL"; null when the process exited with a code.'),
   reason: exitReason,
   at: z.string(),
 });
@@ -128,13 +164,17 @@ export const microvm = z.object({
   smt: z.boolean(),
   balloon: balloonSpec.nullable(),
   pid: z.number().int().nullable(),
-  /** Firecracker's API socket, under the agent's state dir. */
-  socket_path: z.string(),
+  socket_path: z.string().describe("Firecracker's API socket, under the agent's state dir."),
   created_at: z.string(),
   started_at: z.string().nullable(),
   exit: exitInfo.nullable(),
-  /** Last console lines; filled for stopped and exited microVMs. */
-  last_console_lines: z.array(z.string()),
+  last_console_lines: z
+    .array(z.string())
+    .describe('Last console lines; filled for stopped and exited microVMs.'),
+  network: microvmNetwork
+    .nullable()
+    .default(null)
+    .describe('Address, MAC, tap and published ports; null without a network (records before it: null).'),
 });
 export type Microvm = z.infer<typeof microvm>;
 
@@ -143,21 +183,19 @@ export type MicrovmList = z.infer<typeof microvmList>;
 
 /** POST .../stop */
 export const stopMicrovmRequest = z.strictObject({
-  timeout_s: z.number().min(0).max(600).default(10),
-  /** Skip the graceful attempt and kill at once. */
-  force: z.boolean().default(false),
+  timeout_s: z.number().min(0).max(MAX_STOP_TIMEOUT_S).default(DEFAULT_STOP_TIMEOUT_S),
+  force: z.boolean().default(false).describe('Skip the graceful attempt and kill at once.'),
 });
 export type StopMicrovmRequest = z.input<typeof stopMicrovmRequest>;
 
 export const stopMicrovmResponse = z.object({
   microvm,
   stop: z.object({
-    /** true when the guest shut down on its own before the timeout. */
-    graceful: z.boolean(),
-    /** What was done: SendCtrlAltDel then (maybe) SIGKILL, or SIGKILL only. */
-    method: z.enum(['ctrl_alt_del', 'ctrl_alt_del_then_kill', 'kill']),
-    /** Human explanation, e.g. why the stop was hard on aarch64. */
-    message: z.string(),
+    graceful: z.boolean().describe('true when the guest shut down on its own before the timeout.'),
+    method: z
+      .enum(['guest_shutdown', 'ctrl_alt_del', 'ctrl_alt_del_then_kill', 'kill'])
+      .describe("What was done: fc-guest's shutdown, SendCtrlAltDel then (maybe) SIGKILL, or SIGKILL only."),
+    message: z.string().describe('Human explanation, e.g. why the stop was hard on aarch64.'),
   }),
 });
 export type StopMicrovmResponse = z.infer<typeof stopMicrovmResponse>;
@@ -185,8 +223,9 @@ export const microvmStats = z.object({
   vcpus: z.number().int(),
   memory_mib: z.number().int(),
   pid: z.number().int().nullable(),
-  /** CPU use of the firecracker process over the last interval, 100 = one core. */
-  cpu_percent: z.number(),
+  cpu_percent: z
+    .number()
+    .describe('CPU use of the firecracker process over the last interval, 100 = one core.'),
   rss_bytes: z.number().int(),
   uptime_s: z.number().nullable(),
 });
@@ -218,6 +257,12 @@ export const errorCode = z.enum([
   'invalid_state',
   'firecracker_error',
   'firecracker_unreachable',
+  /** The guest agent (fc-guest) cannot be reached: booting, or a rootfs without it. */
+  'guest_unavailable',
+  /** The guest agent refused or failed the request (details.guest_code says how). */
+  'guest_error',
+  /** The agent's default network cannot be set up (a missing capability; the message names the fix). */
+  'network_unavailable',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof errorCode>;
@@ -226,8 +271,10 @@ export const errorResponse = z.object({
   error: z.object({
     code: errorCode,
     message: z.string(),
-    /** e.g. the field path for validation errors, candidate ids for ambiguous prefixes. */
-    details: z.record(z.string(), z.unknown()).optional(),
+    details: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('e.g. the field path for validation errors, candidate ids for ambiguous prefixes.'),
   }),
 });
 export type ErrorResponse = z.infer<typeof errorResponse>;

@@ -4,6 +4,7 @@
 // agent going away, a signal, and (as a last resort) process exit.
 import type { AgentClient } from '../client/agent-client.ts';
 import type { ConsoleEnd } from '../client/console.ts';
+import { safeField, terminalSafe } from './format.ts';
 
 export const DETACH_BYTE = 0x1d;
 
@@ -11,6 +12,10 @@ export type AttachOutcome =
   | { kind: 'detached' }
   | { kind: 'signal'; signal: NodeJS.Signals }
   | { kind: 'ended'; end: ConsoleEnd };
+
+/** With piped input: how long the console must be quiet after EOF before detaching, and the cap. */
+export const PIPE_QUIET_MS = 500;
+export const PIPE_MAX_WAIT_MS = 10_000;
 
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
@@ -95,6 +100,8 @@ export async function attachTerminal(
       done = true;
       offData();
       stdin.off('data', onInput);
+      stdin.off('end', onEnd);
+      if (quietTimer) clearTimeout(quietTimer);
       for (const s of Object.keys(SIGNAL_EXIT) as NodeJS.Signals[]) process.off(s, onSignal);
       restore();
       stdin.pause();
@@ -111,17 +118,35 @@ export async function attachTerminal(
       finish({ kind: 'detached' });
     };
     const onSignal = (signal: NodeJS.Signals): void => finish({ kind: 'signal', signal });
+    // Piped input (`echo cmd | fc-macos run`, `< /dev/null`): at its end, detach once the console
+    // has been quiet for a moment, so the answer to the last line is still printed.
+    let lastOutput = Date.now();
+    let quietTimer: NodeJS.Timeout | undefined;
+    const onEnd = (): void => {
+      const endedAt = Date.now();
+      const check = (): void => {
+        const now = Date.now();
+        if (now - lastOutput >= PIPE_QUIET_MS || now - endedAt >= PIPE_MAX_WAIT_MS)
+          finish({ kind: 'detached' });
+        else quietTimer = setTimeout(check, PIPE_QUIET_MS - (now - lastOutput));
+      };
+      check();
+    };
     // Handlers first: until they are installed a SIGTERM kills the process outright, and anyone
     // watching the terminal may send one as soon as the first byte below appears.
     for (const s of Object.keys(SIGNAL_EXIT) as NodeJS.Signals[]) process.on(s, onSignal);
-    stderr.write(`[attached to microVM ${name}: Ctrl+] detaches]${nl}`);
+    stderr.write(`[attached to microVM ${safeField(name)}: Ctrl+] detaches]${nl}`);
     if (raw) stdin.setRawMode(true);
     // Data before end: subscribing delivers what already arrived (the history first), and an end
     // that already happened fires at once, after it.
-    offData = conn.on('data', (chunk) => stdout.write(chunk));
+    offData = conn.on('data', (chunk) => {
+      lastOutput = Date.now();
+      stdout.write(chunk);
+    });
     conn.on('end', (end) => finish({ kind: 'ended', end }));
     if (done) return;
     stdin.on('data', onInput);
+    if (!raw) stdin.once('end', onEnd);
     stdin.resume();
   });
 
@@ -129,6 +154,6 @@ export async function attachTerminal(
   process.off('exit', restore);
   const { exitCode, message } = describeOutcome(name, outcome);
   // The terminal is cooked again: a plain newline ends the guest's last (maybe partial) line.
-  stderr.write(`\n[${message}]\n`);
+  stderr.write(`\n[${terminalSafe(message)}]\n`);
   return exitCode;
 }

@@ -104,7 +104,7 @@ complete -F _fc_macos fc-macos
 export function zshCompletion(program: Command): string {
   return `#compdef fc-macos
 # fc-macos zsh completion (through bashcompinit). Load it with:  source <(fc-macos completion zsh)
-autoload -U +X compinit && compinit
+# after compinit in ~/.zshrc; it does not run compinit itself (that is the user's, and slow).
 autoload -U +X bashcompinit && bashcompinit
 ${bashCompletion(program).split('\n').slice(1).join('\n')}`;
 }

@@ -4,8 +4,8 @@
 import type { Command } from 'commander';
 import type { AgentClient } from '../client/agent-client.ts';
 import { connectAgent } from './agent.ts';
-import { describeError } from './errors.ts';
-import { ansiPaint, colourWanted, noPaint, type Paint } from './format.ts';
+import { describeError, UsageError } from './errors.ts';
+import { ansiPaint, colourWanted, noPaint, type Paint, terminalSafe } from './format.ts';
 
 export interface GlobalFlags {
   json?: boolean;
@@ -31,18 +31,18 @@ export class Output {
 
   /** Human output on stdout; silent in --json mode. */
   line(text = ''): void {
-    if (!this.json) this.stdout.write(`${text}\n`);
+    if (!this.json) this.stdout.write(`${terminalSafe(text, this.paint !== noPaint)}\n`);
   }
 
   /** Progress and notes for a person: stderr, so stdout stays the result. */
   note(text: string): void {
-    this.stderr.write(`${text}\n`);
+    this.stderr.write(`${terminalSafe(text)}\n`);
   }
 
   /** Reports a failure: the sentence on stderr, and in --json mode the error object on stdout. */
   error(err: unknown): number {
     const { code, message, exitCode } = describeError(err);
-    this.stderr.write(`fc-macos: ${message}\n`);
+    this.stderr.write(`fc-macos: ${terminalSafe(message)}\n`);
     if (this.json) this.stdout.write(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
     return exitCode;
   }
@@ -86,6 +86,9 @@ export function action<O>(
       },
     };
     try {
+      // An empty NAME ('' from a shell variable that was not set) never means anything.
+      for (const a of ctx.args.flat())
+        if (a === '') throw new UsageError(`${cmd.name()}: a NAME is empty; give a microVM name or id`);
       process.exitCode = (await body(ctx)) ?? 0;
     } catch (err) {
       process.exitCode = out.error(err);

@@ -2,7 +2,6 @@
 // sees (and the JSON error object in --json mode). Exit codes: 1 failure, 2 usage error.
 import { AgentApiError, AgentClientError } from '../client/errors.ts';
 import { ConfigError } from '../config/errors.ts';
-import { HostError } from '../host/errors.ts';
 
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
@@ -66,6 +65,18 @@ function faultHint(fault: string, name: string, path: string): string {
   return '';
 }
 
+// The programs a fix can start with; anything else is a sentence (which quotes its commands).
+const COMMAND = /^(fc-macos|sudo|tart|brew|modprobe|npm|apt-get|ls|rm|chmod|systemctl|journalctl)( |$)/;
+
+/**
+ * A fix as the user reads it: a bare command becomes "run `COMMAND`"; a sentence stays as it is
+ * (it puts its commands in backticks itself).
+ */
+export function formatFix(fix: string): string {
+  const command = COMMAND.test(fix) && !/[,;]| \(|: /.test(fix);
+  return command ? `run \`${fix}\`` : fix;
+}
+
 export interface ErrorReport {
   code: string;
   message: string;
@@ -80,6 +91,10 @@ export function describeError(err: unknown): ErrorReport {
     if (err.code === 'not_found' && /microvm/i.test(message) && !/fc-macos/.test(message)) {
       message = `${message.replace(/\.$/, '')}: \`fc-macos microvm list\` shows the microVMs`;
     }
+    const taken = err.details?.name;
+    if (err.code === 'conflict' && typeof taken === 'string' && /already exists/.test(message)) {
+      message = `${message.replace(/\.$/, '')}: remove it with \`fc-macos microvm rm --force ${taken}\`, or pick another --name`;
+    }
     if (err.code === 'validation_failed' || err.code === 'bad_request') {
       message = `the agent refused the request: ${message}`;
     }
@@ -88,11 +103,16 @@ export function describeError(err: unknown): ErrorReport {
   if (err instanceof AgentClientError || err instanceof CliError) {
     return { code: err.code, message: err.message, exitCode: EXIT_FAILURE };
   }
-  if (err instanceof HostError) {
-    // HostError's message carries its fix on a second line; the CLI says it in one sentence.
-    const first = (err.message.split('\n')[0] ?? err.message).replace(/\.$/, '');
-    const fix = err.fix ? `: run \`${err.fix}\`` : '';
-    return { code: err.code, message: `${first}${fix}`, exitCode: EXIT_FAILURE };
+  const fix = (err as { fix?: unknown } | null)?.fix;
+  if (err instanceof Error && typeof fix === 'string' && fix !== '') {
+    // Host and provision errors carry their fix on a second line; the CLI says it in one sentence.
+    const first = (err.message.split('\n  fix:')[0] ?? err.message).replace(/\.$/, '');
+    const code = (err as { code?: unknown }).code;
+    return {
+      code: typeof code === 'string' ? code : 'internal',
+      message: `${first}: ${formatFix(fix)}`,
+      exitCode: EXIT_FAILURE,
+    };
   }
   if (err instanceof ConfigError) {
     return {

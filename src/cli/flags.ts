@@ -3,9 +3,12 @@
 // They throw commander's InvalidArgumentError: commander prefixes the flag and exits with 2.
 import { InvalidArgumentError } from 'commander';
 import type { z } from 'zod';
+import { MAC_PATTERN, type PortMapping, parsePublish } from '../api/network.ts';
 import {
   type CreateMicrovmRequest,
   createMicrovmRequest,
+  MAX_LOG_TAIL,
+  MAX_MEMORY_MIB,
   MAX_VCPUS,
   MIN_MEMORY_MIB,
   microvmName,
@@ -30,7 +33,7 @@ function integer(value: string, allowed: string): number {
 }
 
 export const VCPUS_ALLOWED = `must be an integer from 1 to ${MAX_VCPUS}`;
-export const MEMORY_ALLOWED = `must be a whole number of MiB, at least ${MIN_MEMORY_MIB}`;
+export const MEMORY_ALLOWED = `must be a whole number of MiB, at least ${MIN_MEMORY_MIB} and at most ${MAX_MEMORY_MIB} (1 TiB)`;
 
 export function parseVcpus(value: string): number {
   return check(shape.vcpus, integer(value, VCPUS_ALLOWED), VCPUS_ALLOWED);
@@ -70,6 +73,30 @@ export function parseDrive(value: string, previous: DriveFlag[] = []): DriveFlag
   return [...previous, { path, read_only: m?.[2] === 'ro' }];
 }
 
+/** -p/--publish [HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|/udp], repeatable (Docker's syntax). */
+export function parsePublishFlag(value: string, previous: PortMapping[] = []): PortMapping[] {
+  try {
+    return [...previous, parsePublish(value)];
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+export const MAC_ALLOWED = 'must be a unicast MAC address in hex, e.g. 06:00:ac:1e:00:02';
+
+export function parseMac(value: string): string {
+  const mac = value.toLowerCase();
+  if (!MAC_PATTERN.test(mac) || (Number.parseInt(mac.slice(0, 2), 16) & 1) === 1) {
+    throw new InvalidArgumentError(MAC_ALLOWED);
+  }
+  return mac;
+}
+
+export function parseNetworkMode(value: string): 'default' | 'none' {
+  if (value !== 'default' && value !== 'none') throw new InvalidArgumentError('must be default or none');
+  return value;
+}
+
 export const TIMEOUT_ALLOWED = 'must be a number of seconds from 0 to 600';
 
 export function parseStopTimeout(value: string): number {
@@ -87,6 +114,14 @@ export function parsePositiveInt(value: string): number {
 
 export function parseNonNegativeInt(value: string): number {
   return integer(value, 'must be an integer of 0 or more');
+}
+
+/** -n for log tails: the agent keeps at most MAX_LOG_TAIL lines' worth of answer. */
+export function parseTail(value: string): number {
+  const allowed = `must be a whole number from 0 to ${MAX_LOG_TAIL}`;
+  const n = integer(value, allowed);
+  if (n > MAX_LOG_TAIL) throw new InvalidArgumentError(allowed);
+  return n;
 }
 
 export const CPU_TEMPLATES = cpuTemplate.options.join(', ');

@@ -51,6 +51,33 @@ export function bytes(n: number): string {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escapes is the point
 const ANSI = /\x1b\[[0-9;]*m/g;
 
+// C0 controls but newline and tab, DEL, and C1 controls (U+0080-U+009F: some terminals act on them
+// like ESC sequences).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: our own colour codes, kept when asked
+const CONTROL_OR_SGR = /\x1b\[[0-9;]*m|[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+
+const escapeControl = (c: string): string => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+
+/**
+ * Text safe for a terminal: every control character (but newline and tab) is shown escaped, as
+ * `\x1b`, so nothing printed can move the cursor, retitle the window or clear the screen. The one
+ * place every human output of the CLI goes through (Output.line/note/error, commander's errors);
+ * only the console itself (attach, `microvm logs`) passes the guest's bytes raw, on purpose.
+ * keepColour keeps plain SGR colour codes (`ESC [ digits m`): for lines the CLI painted itself;
+ * untrusted fields are escaped whole before painting (safeField).
+ */
+export function terminalSafe(text: string, keepColour = false): string {
+  if (!keepColour) return text.replace(CONTROL, escapeControl);
+  return text.replace(CONTROL_OR_SGR, (m) => (m.length > 1 ? m : escapeControl(m)));
+}
+
+/** An untrusted single-line field (a name, a path, a console line): every control escaped, \n and \t too. */
+export function safeField(text: string): string {
+  return terminalSafe(text).replace(/[\n\t]/g, (c) => (c === '\n' ? '\\n' : '\\t'));
+}
+
 export function visibleWidth(s: string): number {
   return [...s.replace(ANSI, '')].length;
 }

@@ -3,14 +3,19 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.ts';
 import { registerCompletion } from './commands/completion.ts';
+import { registerCp } from './commands/cp.ts';
+import { registerDashboard } from './commands/dashboard.ts';
 import { registerDoctor } from './commands/doctor.ts';
+import { registerExec } from './commands/exec.ts';
 import { registerFirecrackerApi } from './commands/firecracker-api.ts';
 import { registerMicrovm } from './commands/microvm.ts';
+import { registerPortForward } from './commands/port-forward.ts';
 import { registerSetup } from './commands/setup.ts';
 import { registerUninstall } from './commands/uninstall.ts';
 import { registerVersion } from './commands/version.ts';
 import { registerVm } from './commands/vm.ts';
 import { describeError, EXIT_USAGE } from './errors.ts';
+import { terminalSafe } from './format.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -19,10 +24,14 @@ export type RegisterCommand = (program: Command) => void;
 // src/cli/commands/x.ts and append it here.
 const commandModules: RegisterCommand[] = [
   registerMicrovm,
+  registerExec,
+  registerCp,
   registerFirecrackerApi,
   registerSetup,
   registerDoctor,
   registerVm,
+  registerDashboard,
+  registerPortForward,
   registerUninstall,
   registerVersion,
   registerCompletion,
@@ -31,15 +40,21 @@ const commandModules: RegisterCommand[] = [
 export function buildProgram(): Command {
   const program = new Command('fc-macos')
     .description('Run Firecracker microVMs on a Mac (Tart) or a Linux host with KVM')
-    .version(VERSION, '-V, --cli-version', 'print the CLI version')
+    .version(
+      VERSION,
+      '-v, --version',
+      'print the CLI version (`fc-macos version` adds the agent and Firecracker)',
+    )
     .option('--json', 'machine-readable output on stdout (shapes: docs/cli-json.md)')
     .option('--agent-url <url>', 'fc-agent base URL (env FC_MACOS_AGENT_URL)')
+    // Every subcommand's -h lists the global options (--json, --agent-url) too.
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .showHelpAfterError(false)
     // Commander's usage errors read like ours ("fc-macos: …"); set before the commands are added
     // so every subcommand inherits it.
     .configureOutput({
-      outputError: (text, write) => write(text.replace(/^error: /, 'fc-macos: ')),
+      outputError: (text, write) => write(terminalSafe(text.replace(/^error: /, 'fc-macos: '))),
     });
   for (const register of commandModules) register(program);
   return program;
@@ -63,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT_USAGE;
     }
     const report = describeError(err);
-    process.stderr.write(`fc-macos: ${report.message}\n`);
+    process.stderr.write(`fc-macos: ${terminalSafe(report.message)}\n`);
     if (json)
       process.stdout.write(
         `${JSON.stringify({ error: { code: report.code, message: report.message } }, null, 2)}\n`,

@@ -1,9 +1,18 @@
 // Human views of microVMs: the list table, the status page, the summary. Pure functions of the
 // API objects (plus a clock and a paint function) so their output is testable as text.
-
+import { formatPublish } from '../api/network.ts';
 import type { Microvm, MicrovmState } from '../api/schemas.ts';
 import { readableConsoleText } from './console-text.ts';
-import { keyValues, mib, type Paint, relativeTime, shortId, stateColour, table } from './format.ts';
+import {
+  safeField as f,
+  keyValues,
+  mib,
+  type Paint,
+  relativeTime,
+  shortId,
+  stateColour,
+  table,
+} from './format.ts';
 
 /** Stable order: by name, then id. */
 export function sortMicrovms(list: Microvm[]): Microvm[] {
@@ -21,20 +30,35 @@ export function describeExit(vm: Microvm): string {
     : vm.exit.code === null
       ? 'code unknown'
       : `code ${vm.exit.code}`;
-  return `${vm.exit.reason.replace('_', ' ')}, ${how}`;
+  return f(`${vm.exit.reason.replace('_', ' ')}, ${how}`);
 }
 
 export function listTable(list: Microvm[], paint: Paint, now: Date = new Date()): string {
+  // Every field comes from the agent: escaped before painting (docs/cli.md, "Output").
   const rows = sortMicrovms(list).map((vm) => [
-    vm.name,
-    shortId(vm.id),
-    paint(stateColour(vm.state), vm.state),
+    f(vm.name),
+    f(shortId(vm.id)),
+    paint(stateColour(vm.state), f(vm.state)),
     String(vm.vcpus),
     mib(vm.memory_mib),
     vm.pid === null ? '-' : String(vm.pid),
+    vm.network ? f(vm.network.address) : '-',
+    publishedPorts(vm),
     relativeTime(vm.created_at, now),
   ]);
-  return table(['NAME', 'ID', 'STATE', 'VCPUS', 'MEMORY', 'PID', 'CREATED'], rows);
+  return table(['NAME', 'ID', 'STATE', 'VCPUS', 'MEMORY', 'PID', 'ADDRESS', 'PORTS', 'CREATED'], rows);
+}
+
+/** Docker's form: 0.0.0.0:8080->80/tcp, sorted, comma-separated; '-' for none. */
+export function publishedPorts(vm: Microvm): string {
+  const ports = vm.network?.ports ?? [];
+  if (ports.length === 0) return '-';
+  return f(
+    [...ports]
+      .sort((a, b) => a.host_port - b.host_port || a.protocol.localeCompare(b.protocol))
+      .map(formatPublish)
+      .join(', '),
+  );
 }
 
 export const STATE_ORDER: MicrovmState[] = ['running', 'paused', 'created', 'stopping', 'stopped', 'exited'];
@@ -52,21 +76,34 @@ export function summaryLine(list: Microvm[]): string {
   return `${list.length} microVM${list.length === 1 ? '' : 's'}: ${parts.join(', ')}`;
 }
 
-export function statusPage(vm: Microvm, paint: Paint, now: Date = new Date()): string {
+/** The guest agent line of `status`: ready (fc-guest answered), or why not. */
+export function statusPage(vm: Microvm, paint: Paint, now: Date = new Date(), guest?: string): string {
   const when = (iso: string | null): string => (iso ? `${relativeTime(iso, now)} (${iso})` : '-');
   const pairs: Array<[string, string]> = [
-    ['Name', vm.name],
-    ['ID', vm.id],
-    ['State', paint(stateColour(vm.state), vm.state) + (vm.exit ? ` (${describeExit(vm)})` : '')],
+    ['Name', f(vm.name)],
+    ['ID', f(vm.id)],
+    ['State', paint(stateColour(vm.state), f(vm.state)) + (vm.exit ? ` (${describeExit(vm)})` : '')],
+    ...(guest ? [['Guest', f(guest)] as [string, string]] : []),
     ['vCPUs', `${vm.vcpus}${vm.smt ? ' (SMT)' : ''}`],
     ['Memory', mib(vm.memory_mib)],
-    ['Kernel', vm.kernel],
-    ['Rootfs', `${vm.rootfs}${vm.read_only_rootfs ? ' (read-only)' : ''}`],
-    ['Boot args', vm.boot_args],
+    ['Kernel', f(vm.kernel)],
+    ['Rootfs', `${f(vm.rootfs)}${vm.read_only_rootfs ? ' (read-only)' : ''}`],
+    ['Boot args', f(vm.boot_args)],
   ];
-  if (vm.initrd) pairs.push(['Initrd', vm.initrd]);
-  for (const d of vm.drives) pairs.push([`Drive ${d.id}`, `${d.path}${d.read_only ? ' (read-only)' : ''}`]);
+  if (vm.initrd) pairs.push(['Initrd', f(vm.initrd)]);
+  for (const d of vm.drives)
+    pairs.push([`Drive ${f(d.id)}`, `${f(d.path)}${d.read_only ? ' (read-only)' : ''}`]);
   if (vm.balloon) pairs.push(['Balloon', `${mib(vm.balloon.amount_mib)}`]);
+  const n = vm.network;
+  pairs.push([
+    'Network',
+    n
+      ? f(
+          `${n.address}/${n.prefix_length} via ${n.gateway}, MAC ${n.mac}, tap ${n.tap}${n.isolated ? ', isolated' : ''}`,
+        )
+      : 'none',
+  ]);
+  if (n) pairs.push(['Ports', publishedPorts(vm)]);
   pairs.push(
     ['PID', vm.pid === null ? '-' : String(vm.pid)],
     ['Created', when(vm.created_at)],
@@ -75,7 +112,8 @@ export function statusPage(vm: Microvm, paint: Paint, now: Date = new Date()): s
   if (vm.exit) pairs.push(['Exited', when(vm.exit.at)]);
   let text = keyValues(pairs);
   if (vm.last_console_lines.length > 0) {
-    text += `\nLast console lines:\n${vm.last_console_lines.map((l) => `  ${readableConsoleText(l)}`).join('\n')}`;
+    // Controls dropped (BusyBox's cursor query is not text), then anything left shown escaped.
+    text += `\nLast console lines:\n${vm.last_console_lines.map((l) => `  ${f(readableConsoleText(l, false))}`).join('\n')}`;
   }
   return text;
 }

@@ -1,6 +1,11 @@
 // The typed client of fc-agent's HTTP API (docs/agent-api.md). Every response body is parsed with
 // the API's zod schemas (src/api/schemas.ts), so a caller gets exactly the documented shapes.
+
+import type { Socket } from 'node:net';
 import { z } from 'zod';
+import type { AgentEvent } from '../api/events.ts';
+import type { GuestExecRequest, GuestExecStreamRequest, GuestStatusResponse } from '../api/guest.ts';
+import { DEFAULT_STOP_TIMEOUT_S, SNAPSHOT_TIMEOUT_MS } from '../api/limits.ts';
 import {
   type CreateMicrovmRequest,
   type HealthResponse,
@@ -18,8 +23,13 @@ import {
   type VersionResponse,
   versionResponse,
 } from '../api/schemas.ts';
+import type { TransferOptions } from '../guest-protocol/tree.ts';
 import { type ConsoleConnection, openConsole } from './console.ts';
+import { type EventsOptions, readEvents } from './events.ts';
+import { type ExecStream, type ExecStreamHandlers, openExecStream } from './exec-stream.ts';
+import { type CopyResult, type ExecBufferedResult, GuestApi } from './guest.ts';
 import { AgentHttp, DEFAULT_TIMEOUT_MS } from './http.ts';
+import { openPortForward } from './port-forward.ts';
 
 export interface AgentClientOptions {
   /** e.g. http://127.0.0.1:8080 */
@@ -55,8 +65,10 @@ const HTTP_METHODS = new Set(['GET', 'PUT', 'PATCH', 'POST', 'DELETE', 'HEAD', '
 
 export class AgentClient {
   private readonly http: AgentHttp;
+  private readonly authHint: string | undefined;
 
   constructor(opts: AgentClientOptions) {
+    this.authHint = opts.authHint;
     this.http = new AgentHttp({
       baseUrl: opts.baseUrl,
       token: opts.token,
@@ -68,6 +80,44 @@ export class AgentClient {
 
   get baseUrl(): string {
     return this.http.baseUrl;
+  }
+
+  private get guestApi(): GuestApi {
+    return new GuestApi(this.http, (id, suffix) => this.vmPath(id, suffix));
+  }
+
+  /** Whether the guest agent (fc-guest) answers: the microVM is ready for exec and cp. */
+  guestStatus(idOrName: string): Promise<GuestStatusResponse> {
+    return this.guestApi.status(idOrName);
+  }
+
+  /** Resolves once fc-guest answers (boot finished); throws at once for a rootfs without it. */
+  waitReady(idOrName: string, timeoutMs?: number): Promise<GuestStatusResponse> {
+    return this.guestApi.waitReady(idOrName, timeoutMs);
+  }
+
+  /** Runs a command in the microVM to completion (buffered; stdin given whole). */
+  exec(idOrName: string, req: GuestExecRequest & { stdin?: Buffer | string }): Promise<ExecBufferedResult> {
+    return this.guestApi.exec(idOrName, req);
+  }
+
+  /** Starts a command with streamed stdin/stdout/stderr, optional tty, resize and signals (WebSocket). */
+  execStream(
+    idOrName: string,
+    req: GuestExecStreamRequest,
+    handlers?: ExecStreamHandlers,
+  ): Promise<ExecStream> {
+    return openExecStream(this.http, this.vmPath(idOrName, '/exec'), req, handlers);
+  }
+
+  /** Copies a local file or directory into the microVM (`docker cp` rules). */
+  copyIn(idOrName: string, local: string, remote: string, opts?: TransferOptions): Promise<CopyResult> {
+    return this.guestApi.copyIn(idOrName, local, remote, opts);
+  }
+
+  /** Copies a file or directory out of the microVM (`docker cp` rules). */
+  copyOut(idOrName: string, remote: string, local: string, opts?: TransferOptions): Promise<CopyResult> {
+    return this.guestApi.copyOut(idOrName, remote, local, opts);
   }
 
   private vmPath(idOrName: string, suffix = ''): string {
@@ -129,7 +179,7 @@ export class AgentClient {
   }
 
   stop(idOrName: string, req: StopMicrovmRequest = {}): Promise<StopMicrovmResponse> {
-    const graceS = req.force ? 0 : (req.timeout_s ?? 10);
+    const graceS = req.force ? 0 : (req.timeout_s ?? DEFAULT_STOP_TIMEOUT_S);
     return this.http.json('POST', this.vmPath(idOrName, '/stop'), stopMicrovmResponse, {
       json: req,
       timeoutMs: graceS * 1000 + this.http.timeoutMs,
@@ -166,7 +216,7 @@ export class AgentClient {
     const full = this.vmPath(idOrName, `/firecracker${path}`);
     const res = await this.http.send(m, full, {
       json: body,
-      timeoutMs: opts.timeoutMs ?? (path.startsWith('/snapshot/') ? 300_000 : undefined),
+      timeoutMs: opts.timeoutMs ?? (path.startsWith('/snapshot/') ? SNAPSHOT_TIMEOUT_MS : undefined),
     });
     const text = await res.text();
     let parsed: unknown = null;
@@ -185,6 +235,16 @@ export class AgentClient {
     return { status: res.status, body: parsed };
   }
 
+  /**
+   * The agent's microVM events (GET /agent/events) as they happen; with `since`, first those after
+   * that seq (or a `reset` event when the agent no longer knows it: list again). Ends when the
+   * agent ends the stream or `signal` aborts.
+   */
+  events(opts: EventsOptions = {}): AsyncIterable<AgentEvent> {
+    const http = this.http;
+    return { [Symbol.asyncIterator]: () => readEvents(http, opts) };
+  }
+
   /** The console over a WebSocket: history first, then live output; write() sends input. */
   attachConsole(idOrName: string): Promise<ConsoleConnection> {
     const wsUrl = this.http.url(this.vmPath(idOrName, '/console')).replace(/^http/, 'ws');
@@ -195,6 +255,23 @@ export class AgentClient {
       baseUrl: this.http.baseUrl,
       unreachable: (reason) => this.http.unreachable(reason),
     });
+  }
+
+  /**
+   * One TCP connection to `port` in the guest, carried through the agent (an HTTP upgrade on the
+   * agent's port): works wherever the agent is reachable, even without a route to the microVM.
+   */
+  portForward(idOrName: string, port: number): Promise<Socket> {
+    return openPortForward(
+      {
+        baseUrl: this.http.baseUrl,
+        headers: this.http.headers(),
+        ...(this.authHint === undefined ? {} : { authHint: this.authHint }),
+        unreachable: (reason) => this.http.unreachable(reason),
+      },
+      idOrName,
+      port,
+    );
   }
 
   /** The console history (or firecracker.log / the metrics file) as text. */

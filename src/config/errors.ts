@@ -1,8 +1,11 @@
+// The one ConfigError of fc-macos: a config.yaml of the CLI, or fc-agent's flags and FC_AGENT_*
+// variables, that cannot be used. The message names the file or flag and what is allowed.
 export class ConfigError extends Error {
   readonly code = 'config_invalid';
   constructor(
     message: string,
-    readonly file: string,
+    /** The file at fault, when it is a file (config.yaml); absent for flags and variables. */
+    readonly file?: string,
   ) {
     super(message);
     this.name = 'ConfigError';

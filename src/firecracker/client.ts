@@ -5,6 +5,7 @@
 // `HTTP/1.1 204 ` with none).
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type { z } from 'zod';
+import { SNAPSHOT_TIMEOUT_MS } from '../api/limits.ts';
 import {
   FirecrackerApiError,
   FirecrackerConnectionError,
@@ -34,7 +35,6 @@ export interface RequestOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
-const DEFAULT_SNAPSHOT_TIMEOUT_MS = 300_000;
 const MAX_FAULT_CHARS = 2_000;
 
 function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
@@ -102,7 +102,7 @@ export class FirecrackerClient {
     opts: FirecrackerClientOptions = {},
   ) {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.snapshotTimeoutMs = opts.snapshotTimeoutMs ?? DEFAULT_SNAPSHOT_TIMEOUT_MS;
+    this.snapshotTimeoutMs = opts.snapshotTimeoutMs ?? SNAPSHOT_TIMEOUT_MS;
   }
 
   /**

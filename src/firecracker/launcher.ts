@@ -26,6 +26,8 @@ export interface LaunchOptions {
   /** How long to wait for the API socket to accept a connection. Default 5000. */
   waitMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Called once the process is spawned, before waiting for its socket: work that can overlap. */
+  afterSpawn?: () => void;
 }
 
 export interface ProcessExit {
@@ -170,6 +172,7 @@ export async function launchFirecracker(opts: LaunchOptions): Promise<LaunchedFi
     });
   });
   child.unref();
+  opts.afterSpawn?.();
 
   const tails = (): string =>
     [

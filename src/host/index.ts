@@ -1,6 +1,7 @@
 // Picks the provider for a resolved config. Environment overrides (documented in docs/setup.md):
 // FC_MACOS_TART (tart binary), FC_MACOS_AGENT_DIR (local agent dir),
-// FC_MACOS_AGENT_SERVICE=systemd|daemon (local service mode).
+// FC_MACOS_AGENT_SERVICE=systemd|daemon (local service mode), FC_MACOS_KVM_DEVICE (the device the
+// local provider's checks open; tests point it at a stand-in).
 import type { ResolvedConfig } from '../config/config.ts';
 import { type FcMacosPaths, fcMacosPaths } from '../config/paths.ts';
 import { HostError } from './errors.ts';
@@ -47,5 +48,6 @@ export function createProvider(config: ResolvedConfig, opts: CreateProviderOptio
     paths,
     agentDir: env.FC_MACOS_AGENT_DIR || undefined,
     serviceMode: serviceModeFromEnv(env),
+    kvmPath: env.FC_MACOS_KVM_DEVICE || undefined,
   });
 }

@@ -180,20 +180,20 @@ export class LocalProvider implements HostProvider {
         return {
           ok: false,
           detail: `${path} does not exist: KVM is not available on this machine`,
-          fix: 'enable virtualization (VT-x/AMD-V) in the firmware and load the module (sudo modprobe kvm_intel or kvm_amd); on a cloud VM pick an instance type with nested virtualization',
+          fix: 'enable virtualization (VT-x/AMD-V) in the firmware and load the module (`sudo modprobe kvm_intel` or `sudo modprobe kvm_amd`); on a cloud VM pick an instance type with nested virtualization',
         };
       }
       if (code === 'EACCES' || code === 'EPERM') {
         return {
           ok: false,
           detail: `${path} is not readable and writable by this user`,
-          fix: 'add yourself to the kvm group: sudo usermod -aG kvm "$USER", then log out and back in',
+          fix: 'add yourself to the kvm group with `sudo usermod -aG kvm "$USER"`, then log out and back in',
         };
       }
       return {
         ok: false,
         detail: `${path}: ${(err as Error).message}`,
-        fix: 'check that KVM works: ls -l /dev/kvm',
+        fix: 'check the device with `ls -l /dev/kvm`',
       };
     }
   }

@@ -111,7 +111,7 @@ export class TartProvider implements HostProvider {
       await cli.must(
         tartArgv.clone(this.opts.image ?? DEFAULT_TART_IMAGE, name),
         { timeoutMs: 60 * 60_000 },
-        'check the network and free disk space (~20 GB), then re-run fc-macos setup',
+        'check the network and free disk space (~20 GB), then run `fc-macos setup` again',
       );
       await cli.must(
         tartArgv.set(name, {

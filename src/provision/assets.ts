@@ -13,12 +13,24 @@ export const ALPINE_VERSION = '3.24.1';
 /** Size of the default rootfs image (sparse). */
 export const ROOTFS_SIZE = '512M';
 
+/**
+ * The sha256 of Firecracker's CI kernels for the 1.14 line, as published with them. The kernel has
+ * no checksum file next to it, so the values live here: a download (from upstream or a mirror)
+ * must match them, or nothing is installed.
+ */
+export const KERNEL_SHA256: Record<LinuxArch, string> = {
+  aarch64: '61baeae1ac6197be4fc5c71fa78df266acdc33c54570290d2f611c2b42c105be',
+  x86_64: 'e41c7048bd2475e7e788153823fcb9166a7e0b78c4c443bd6446d015fa735f53',
+};
+
 export interface AssetSpec {
-  /** Stable name, the key in the asset manifest and the cache path. */
+  /** Stable name, the cache path. */
   id: string;
   url: string;
   /** The published checksum file, when there is one. */
   sha256Url: string | null;
+  /** The sha256 pinned in this code, when there is no checksum file. */
+  sha256: string | null;
   /** File name inside the checksum file. */
   fileName: string;
 }
@@ -35,7 +47,16 @@ const UPSTREAM = {
   alpine: 'https://dl-cdn.alpinelinux.org/alpine',
 };
 
-export function assetSet(arch: LinuxArch, mirror?: string): AssetSet {
+/**
+ * The downloads for arch. `kernelSha256` replaces the kernel pins: only for code that calls
+ * runSetup itself (the tests, whose mirror serves a generated kernel); the CLI has no flag or
+ * variable that reaches it.
+ */
+export function assetSet(
+  arch: LinuxArch,
+  mirror?: string,
+  kernelSha256: Partial<Record<LinuxArch, string>> = KERNEL_SHA256,
+): AssetSet {
   const base = mirror?.replace(/\/+$/, '');
   const fcName = `firecracker-${FIRECRACKER_VERSION}-${arch}.tgz`;
   const fcUrl = base
@@ -54,18 +75,21 @@ export function assetSet(arch: LinuxArch, mirror?: string): AssetSet {
       id: `firecracker/${FIRECRACKER_VERSION}/${fcName}`,
       url: fcUrl,
       sha256Url: `${fcUrl}.sha256.txt`,
+      sha256: null,
       fileName: fcName,
     },
     kernel: {
       id: `kernel/${KERNEL_CI_VERSION}/${arch}/${kName}`,
       url: kUrl,
       sha256Url: null,
+      sha256: kernelSha256[arch] ?? KERNEL_SHA256[arch],
       fileName: kName,
     },
     alpine: {
       id: `alpine/${ALPINE_BRANCH}/${arch}/${aName}`,
       url: aUrl,
       sha256Url: `${aUrl}.sha256`,
+      sha256: null,
       fileName: aName,
     },
   };

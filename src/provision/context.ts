@@ -1,13 +1,20 @@
 // What every setup step works with.
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FcMacosPaths } from '../config/paths.ts';
 import type { HostProvider, LinuxArch } from '../host/provider.ts';
 import { remoteSha256, sha256File } from '../host/remote-files.ts';
 import type { FetchFn } from './download.ts';
+import { ProvisionError } from './errors.ts';
 import type { SetupState } from './state.ts';
 
 export interface SetupOptions {
+  /**
+   * Replaces the pinned kernel sha256 (KERNEL_SHA256) for code that calls runSetup itself: the
+   * tests, whose mirror serves a generated kernel. No CLI flag or variable reaches it.
+   */
+  kernelSha256?: Partial<Record<LinuxArch, string>>;
   /** Use these files instead of downloading or building. */
   firecrackerBin?: string;
   kernel?: string;
@@ -50,9 +57,30 @@ export async function removeRemote(ctx: SetupContext, path: string): Promise<voi
   await ctx.provider.exec(['rm', '-rf', path], { root: ctx.provider.agentDirNeedsRoot });
 }
 
-/** The source id of a user-given file: its sha256. */
-export async function fileSource(path: string): Promise<string> {
-  return `file:${await sha256File(path)}`;
+const FLAG_OF: Record<string, string> = {
+  firecracker: '--firecracker-bin',
+  kernel: '--kernel',
+  rootfs: '--rootfs',
+};
+
+/**
+ * The source id of a user-given file: its sha256. A remembered file that is gone since counts as
+ * what was installed from it (nothing to redo); it is needed again only to reinstall.
+ */
+export async function fileSource(ctx: SetupContext, key: string, path: string): Promise<string> {
+  if (existsSync(path)) return `file:${await sha256File(path)}`;
+  const rec = ctx.state.installed[key];
+  if (rec?.source.startsWith('file:') && ctx.state.options[optionKey(key)] === path) return rec.source;
+  const flag = FLAG_OF[key] ?? key;
+  throw new ProvisionError(
+    'asset_invalid',
+    `${path}, given earlier with ${flag}, is gone`,
+    `give it again (\`fc-macos setup ${flag} FILE\`), or forget it with \`fc-macos setup --reset\``,
+  );
+}
+
+function optionKey(key: string): 'firecracker_bin' | 'kernel' | 'rootfs' {
+  return key === 'firecracker' ? 'firecracker_bin' : (key as 'kernel' | 'rootfs');
 }
 
 /** Whether `key` was installed from `source` and the file on the Linux side is unchanged since. */
@@ -77,6 +105,7 @@ export async function recordInstalled(
   key: string,
   source: string,
   remotePath: string,
+  version?: string,
 ): Promise<void> {
   const sha = await remoteSha256(
     (a, o) => ctx.provider.exec(a, o),
@@ -84,6 +113,11 @@ export async function recordInstalled(
     ctx.provider.agentDirNeedsRoot,
   );
   if (!sha) throw new Error(`${remotePath} is missing on the Linux side right after installing it`);
-  ctx.state.installed[key] = { source, sha256: sha, at: new Date().toISOString() };
+  ctx.state.installed[key] = {
+    source,
+    sha256: sha,
+    ...(version ? { version } : {}),
+    at: new Date().toISOString(),
+  };
   await ctx.saveState();
 }

@@ -1,13 +1,12 @@
 // fc-macos doctor: every layer from the Mac (or Linux host) down to the agent and its token, each
-// with ok/problem and the command that fixes it. A layer that is down marks the ones above it as
-// not checked, with the same fix.
-
+// with ok/problem and the command that fixes it. The checks are the setup steps' own inspect()
+// (one implementation for both), plus the token. A host that is down marks the layers above it
+// as not checked, with the same fix.
 import type { FcMacosPaths } from '../config/paths.ts';
-import { readToken } from '../config/token.ts';
 import type { HostProvider } from '../host/provider.ts';
-import { remoteSha256 } from '../host/remote-files.ts';
-import { TartProvider } from '../host/tart-provider.ts';
-import { readSetupState } from './state.ts';
+import type { SetupContext } from './context.ts';
+import { readSetupState, type SetupState } from './state.ts';
+import { inspectToken, setupSteps } from './steps/index.ts';
 
 export interface DoctorCheck {
   check: string;
@@ -16,128 +15,62 @@ export interface DoctorCheck {
   fix: string;
 }
 
-const errText = (err: unknown) =>
-  err instanceof Error ? (err.message.split('\n  fix:')[0] ?? '') : String(err);
-const errFix = (err: unknown, fallback: string) => {
-  const fix = (err as { fix?: unknown }).fix;
-  return typeof fix === 'string' ? fix : fallback;
-};
+export interface DoctorReport {
+  /** false: no setup ever finished its first step here. */
+  setUp: boolean;
+  checks: DoctorCheck[];
+}
 
-export async function runDoctor(
-  provider: HostProvider,
-  paths: FcMacosPaths,
-  fetchImpl: typeof fetch = fetch,
-): Promise<DoctorCheck[]> {
-  const out: DoctorCheck[] = [];
-  const add = (check: string, ok: boolean, detail: string, fix = '') => out.push({ check, ok, detail, fix });
+export async function runDoctor(provider: HostProvider, paths: FcMacosPaths): Promise<DoctorReport> {
+  const saved = await readSetupState(paths);
+  const state: SetupState = saved ?? {
+    version: 1,
+    provider: provider.name,
+    vm_name: '',
+    agent_dir: provider.layout.agentDir,
+    config_keys: [],
+    options: {},
+    steps: {},
+    installed: {},
+    last_error: null,
+  };
+  const ctx: SetupContext = {
+    provider,
+    paths,
+    options: {
+      assetsUrl: state.options.assets_url,
+      firecrackerBin: state.options.firecracker_bin,
+      kernel: state.options.kernel,
+      rootfs: state.options.rootfs,
+    },
+    agentBundle: '',
+    state,
+    fetch,
+    agentTimeoutMs: 5000,
+    // A read never changes state.
+    saveState: async () => {},
+  };
+  const checks: DoctorCheck[] = [];
   let down: { what: string; fix: string } | null = null;
-  const blocked = (check: string) => add(check, false, `not checked: ${down?.what}`, down?.fix ?? '');
-
-  // Host and VM layer.
-  if (provider instanceof TartProvider) {
-    try {
-      const r = await provider.preflight();
-      add('host', true, `macOS with nested virtualization; tart at ${r.bin}`);
-      add('tart', true, `tart ${r.bin}`);
-    } catch (err) {
-      add('host', false, errText(err), errFix(err, 'fc-macos setup'));
-      down = { what: 'the Mac does not meet the requirements', fix: errFix(err, 'fc-macos setup') };
-    }
-    if (down) blocked('vm');
-    else {
-      const st = await provider.status();
-      if (st.state === 'running') add('vm', true, `${st.name}: ${st.detail}`);
-      else {
-        const fix = st.state === 'missing' ? 'fc-macos setup' : 'fc-macos vm start';
-        add('vm', false, `${st.name}: ${st.detail}`, fix);
-        down = { what: `the VM ${st.name} is ${st.state}`, fix };
-      }
-    }
-  } else {
-    try {
-      await provider.ensureRunning();
-      add('host', true, 'Linux with the tools setup needs');
-    } catch (err) {
-      add('host', false, errText(err), errFix(err, 'fc-macos setup'));
-    }
-  }
-
-  if (down) blocked('kvm');
-  else {
-    const kvm = await provider.checkKvm();
-    add('kvm', kvm.ok, kvm.detail, kvm.fix);
-  }
-
-  if (down) blocked('node');
-  else {
-    const node = await provider.findNode();
-    const major = Number.parseInt(node?.version.split('.')[0] ?? '0', 10);
-    add(
-      'node',
-      node !== null && major >= 18,
-      node ? `Node.js ${node.version} at ${node.path}` : 'Node.js not found on the Linux side',
-      'fc-macos setup',
-    );
-  }
-
-  const state = await readSetupState(paths);
-  const l = provider.layout;
-  for (const [check, key, path] of [
-    ['firecracker', 'firecracker', l.firecrackerBin],
-    ['kernel', 'kernel', l.kernel],
-    ['rootfs', 'rootfs', l.rootfs],
-  ] as const) {
+  let agentUrl: string | null = null;
+  for (const step of setupSteps(ctx)) {
     if (down) {
-      blocked(check);
+      checks.push({ check: step.id, ok: false, detail: `not checked: ${down.what}`, fix: down.fix });
       continue;
     }
-    const sha = await remoteSha256((a, o) => provider.exec(a, o), path, provider.agentDirNeedsRoot);
-    const rec = state?.installed[key];
-    if (!sha) add(check, false, `${path} is missing`, 'fc-macos setup');
-    else if (rec && rec.sha256 !== sha)
-      add(check, false, `${path} changed since setup installed it`, 'fc-macos setup');
-    else add(check, true, `${path}${rec ? ` (${rec.source})` : ''}`);
+    const r = await step.inspect().catch((err: unknown) => ({
+      ok: false,
+      detail: err instanceof Error ? (err.message.split('\n  fix:')[0] ?? err.message) : String(err),
+      fix: 'fc-macos setup',
+    }));
+    checks.push({ check: step.id, ok: r.ok, detail: r.detail, fix: r.ok ? '' : r.fix });
+    if (step.id === 'host' && !r.ok) down = { what: 'the Linux side is down', fix: r.fix };
+    if (step.id === 'agent' && 'url' in r) agentUrl = r.ok ? (r.url as string | null) : null;
   }
-
-  if (down) {
-    blocked('agent');
-    blocked('token');
-    return out;
-  }
-  const svc = await provider.agentService();
-  const url = await provider.agentUrl().catch(() => null);
-  let healthy = false;
-  if (url) {
-    try {
-      healthy = (await fetchImpl(`${url}/health`, { signal: AbortSignal.timeout(5000) })).ok;
-    } catch {}
-  }
-  if (!svc.installed) add('agent', false, 'fc-agent is not installed', 'fc-macos setup');
-  else if (!healthy) {
-    add(
-      'agent',
-      false,
-      `fc-agent does not answer at ${url}/health (${svc.mode}: ${svc.detail})`,
-      'fc-macos vm start (logs: fc-macos vm logs)',
-    );
-  } else add('agent', true, `fc-agent answers at ${url} (${svc.mode}: ${svc.detail})`);
-
-  const token = await readToken(paths);
-  if (!token) add('token', false, `no token in ${paths.tokenFile}`, 'fc-macos setup');
-  else if (!healthy || !url) add('token', false, 'not checked: the agent is down', 'fc-macos vm start');
+  if (down) checks.push({ check: 'token', ok: false, detail: `not checked: ${down.what}`, fix: down.fix });
   else {
-    const res = await fetchImpl(`${url}/agent/version`, {
-      headers: { authorization: `Bearer ${token}` },
-      signal: AbortSignal.timeout(5000),
-    }).catch(() => null);
-    if (res?.status === 200) add('token', true, `${paths.tokenFile} is accepted by the agent`);
-    else
-      add(
-        'token',
-        false,
-        `the agent rejects the token in ${paths.tokenFile} (HTTP ${res?.status ?? 'error'})`,
-        'fc-macos setup --force',
-      );
+    const t = await inspectToken(ctx, agentUrl);
+    checks.push({ check: 'token', ok: t.ok, detail: t.detail, fix: t.ok ? '' : t.fix });
   }
-  return out;
+  return { setUp: saved !== null, checks };
 }

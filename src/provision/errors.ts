@@ -1,9 +1,13 @@
-// Typed errors of provisioning. Messages say what failed and which command fixes it.
+// Typed errors of provisioning, all of them. Messages say what failed and which command fixes it.
+import type { StepOutcome } from './runner.ts';
+import type { StepId } from './state.ts';
 
 export type ProvisionErrorCode =
   | 'download_failed'
   | 'checksum_mismatch'
   | 'asset_invalid'
+  /** A file the user gave (--firecracker-bin, --kernel, --rootfs) is not what it must be: exit 2. */
+  | 'file_invalid'
   | 'step_failed'
   | 'agent_unhealthy'
   | 'node_missing'
@@ -33,5 +37,18 @@ export class ChecksumMismatchError extends ProvisionError {
       fix,
     );
     this.name = 'ChecksumMismatchError';
+  }
+}
+
+/** A setup step failed: which one, why (cause), and every step's outcome so far. */
+export class StepFailedError extends Error {
+  readonly code = 'step_failed';
+  constructor(
+    readonly step: StepId,
+    override readonly cause: unknown,
+    readonly outcomes: StepOutcome[],
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = 'StepFailedError';
   }
 }

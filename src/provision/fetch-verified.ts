@@ -8,7 +8,8 @@ import { sha256File } from '../host/remote-files.ts';
 import type { AssetSpec } from './assets.ts';
 import { downloadFile, downloadText, type FetchFn, parseChecksumFile } from './download.ts';
 import { ChecksumMismatchError, ProvisionError } from './errors.ts';
-import { assetsDir, pinSha256, readManifest } from './manifest.ts';
+import { assetsDir } from './manifest.ts';
+import { downloadProgress } from './reporter.ts';
 import type { Progress } from './runner.ts';
 
 export function cachePath(paths: FcMacosPaths, spec: AssetSpec): string {
@@ -23,8 +24,9 @@ export async function fetchVerified(
   progress: Progress,
 ): Promise<string> {
   let expected: string;
-  let pinned = false;
-  if (spec.sha256Url) {
+  if (spec.sha256) {
+    expected = spec.sha256;
+  } else if (spec.sha256Url) {
     progress(`fetching ${spec.sha256Url}`);
     const text = await downloadText(spec.sha256Url, fetchImpl);
     const sum = parseChecksumFile(text, spec.fileName);
@@ -37,25 +39,21 @@ export async function fetchVerified(
     }
     expected = sum;
   } else {
-    const rec = (await readManifest(paths)).assets[spec.id];
-    expected = rec?.sha256 ?? '';
-    pinned = Boolean(rec);
+    throw new Error(`${spec.id} has neither a pinned sha256 nor a checksum file`);
   }
   const dest = cachePath(paths, spec);
-  if (existsSync(dest) && expected && (await sha256File(dest)) === expected) return dest;
-  progress(`downloading ${spec.url}`);
-  const dl = await downloadFile(spec.url, dest, fetchImpl);
-  if (expected && dl.sha256 !== expected) {
+  if (existsSync(dest) && (await sha256File(dest)) === expected) return dest;
+  const dl = await downloadFile(spec.url, dest, fetchImpl, (p) => progress(downloadProgress(spec.url, p)));
+  if (dl.sha256 !== expected) {
     await rm(dest, { force: true });
     throw new ChecksumMismatchError(
       spec.url,
       expected,
       dl.sha256,
-      pinned
-        ? `the file changed since its first download (sha256 pinned in ${join(assetsDir(paths), 'manifest.json')}); if the change is expected, delete its entry there and re-run fc-macos setup`
-        : 'the download is corrupted or was tampered with: re-run fc-macos setup, or use another mirror (--assets-url)',
+      spec.sha256
+        ? 'this is not the kernel fc-macos pins (its published sha256): check the mirror given to --assets-url, or give a kernel file with `fc-macos setup --kernel FILE`'
+        : 'the download is corrupted or was tampered with: run `fc-macos setup` again, or use another mirror (`fc-macos setup --assets-url URL`)',
     );
   }
-  if (!expected) await pinSha256(paths, spec.id, spec.url, dl.sha256);
   return dest;
 }

@@ -1,6 +1,29 @@
-// How setup shows its steps: a spinner on a TTY, plain lines otherwise, nothing under --json
-// (where the result is one JSON object at the end).
+// How setup shows its steps: a spinner with live progress (bytes and rate for downloads) on a TTY,
+// one line per step otherwise, nothing under --json (where the result is one JSON object at the end).
+import type { DownloadProgress } from './download.ts';
 import type { Reporter, Step, StepOutcome } from './runner.ts';
+
+function size(n: number): string {
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/**
+ * "downloading 12.3 MiB of 40.1 MiB, 5.2 MiB/s: vmlinux-6.1.155": the numbers first, so a narrow
+ * terminal cuts the name, not them.
+ */
+export function downloadProgress(url: string, p: DownloadProgress): string {
+  const name = url.slice(url.lastIndexOf('/') + 1);
+  const of = p.total ? ` of ${size(p.total)}` : '';
+  return `downloading ${size(p.bytes)}${of}, ${size(p.bytesPerSecond)}/s: ${name}`;
+}
+
+/** What a finished step says: "done", "ok" (was already in place), "already done", "FAILED: …". */
+function outcomeText(o: StepOutcome): string {
+  if (o.status === 'failed') return `FAILED: ${o.detail}`;
+  if (o.status === 'skipped') return 'already done';
+  return o.detail || 'done';
+}
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -8,20 +31,15 @@ export function silentReporter(): Reporter {
   return { start() {}, progress() {}, finish() {} };
 }
 
+/** Without a TTY: one line per step ("[4/7] Firecracker v1.14.4 ... done"), written as it ends. */
 export function lineReporter(out: NodeJS.WritableStream = process.stderr): Reporter {
-  let prefix = '';
   return {
     start(step, i, total) {
-      prefix = `[${i + 1}/${total}] ${step.title}`;
-      out.write(`${prefix} ...\n`);
+      out.write(`[${i + 1}/${total}] ${step.title} ... `);
     },
-    progress(message) {
-      out.write(`${prefix}: ${message}\n`);
-    },
+    progress() {},
     finish(o) {
-      const what =
-        o.status === 'skipped' ? 'already done' : o.status === 'done' ? 'done' : `FAILED: ${o.detail}`;
-      out.write(`${prefix}: ${what}\n`);
+      out.write(`${outcomeText(o)}\n`);
     },
   };
 }
@@ -55,8 +73,7 @@ export function spinnerReporter(out: NodeJS.WriteStream = process.stderr): Repor
     finish(o: StepOutcome) {
       if (timer) clearInterval(timer);
       const mark = o.status === 'failed' ? '✗' : '✓';
-      const note = o.status === 'skipped' ? ' (already done)' : o.status === 'failed' ? `: ${o.detail}` : '';
-      out.write(`\r\x1b[2K${mark} ${title}${note}\n`);
+      out.write(`\r\x1b[2K${mark} ${title}: ${outcomeText(o)}\n`);
     },
   };
 }

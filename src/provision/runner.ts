@@ -1,5 +1,7 @@
 // Runs ordered, idempotent steps. A step whose check() says it is done is skipped, so a re-run
 // after a failure resumes at the failed step; every finished step is recorded in setup-state.json.
+import type { CheckResult } from '../host/provider.ts';
+import { StepFailedError } from './errors.ts';
 import type { StepId } from './state.ts';
 
 export type Progress = (message: string) => void;
@@ -7,7 +9,9 @@ export type Progress = (message: string) => void;
 export interface Step {
   id: StepId;
   title: string;
-  /** true: already done, run() is not needed. */
+  /** What this step makes, as it is now: doctor prints it (one implementation for both). */
+  inspect(): Promise<CheckResult>;
+  /** true: already done (inspect() is ok and it is what this setup asks for); run() is not needed. */
   check(): Promise<boolean>;
   run(progress: Progress): Promise<void>;
   /** With --force, steps that rebuild their output skip the check. */
@@ -32,21 +36,16 @@ export interface Reporter {
 export interface RunStepsOptions {
   reporter: Reporter;
   force?: boolean;
+  /**
+   * Whether an earlier setup did this step. A step found in place that no setup did (KVM, Node
+   * already there) reports "done" ("in place"), not "already done".
+   */
+  doneBefore?(id: StepId): boolean;
   /** Called after each step with its outcome (setup records it in the state file). */
   record?(outcome: StepOutcome, error?: unknown): Promise<void>;
 }
 
-export class StepFailedError extends Error {
-  readonly code = 'step_failed';
-  constructor(
-    readonly step: StepId,
-    override readonly cause: unknown,
-    readonly outcomes: StepOutcome[],
-  ) {
-    super(cause instanceof Error ? cause.message : String(cause), { cause });
-    this.name = 'StepFailedError';
-  }
-}
+export { StepFailedError } from './errors.ts';
 
 export async function runSteps(steps: Step[], opts: RunStepsOptions): Promise<StepOutcome[]> {
   const outcomes: StepOutcome[] = steps.map((s) => ({
@@ -60,8 +59,10 @@ export async function runSteps(steps: Step[], opts: RunStepsOptions): Promise<St
     let outcome: StepOutcome;
     try {
       const done = opts.force && step.forceable ? false : await step.check();
-      if (done) {
+      if (done && (opts.doneBefore?.(step.id) ?? true)) {
         outcome = { id: step.id, title: step.title, status: 'skipped', detail: 'already done' };
+      } else if (done) {
+        outcome = { id: step.id, title: step.title, status: 'done', detail: 'in place' };
       } else {
         await step.run((m) => opts.reporter.progress(m));
         outcome = { id: step.id, title: step.title, status: 'done', detail: '' };

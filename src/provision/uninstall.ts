@@ -1,21 +1,29 @@
 // fc-macos uninstall: undoes what setup made. microVMs are killed first (the agent's API, then any
 // firecracker still running from the agent's dir), then the agent, its files, the token, the
 // asset cache and the setup state; for Tart the VM is stopped and deleted.
-import { readdirSync, readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AgentClient } from '../client/agent-client.ts';
 import { readConfigFile, writeConfigFile } from '../config/config.ts';
 import type { FcMacosPaths } from '../config/paths.ts';
 import { readToken } from '../config/token.ts';
 import type { HostProvider } from '../host/provider.ts';
-import { TartProvider } from '../host/tart-provider.ts';
 import { assetsDir } from './manifest.ts';
-import { readSetupState, removeSetupState } from './state.ts';
+import { readSetupState, setupStateFile } from './state.ts';
 
 export interface UninstallResult {
   provider: string;
   microvms_stopped: number;
   removed: string[];
+}
+
+async function agentClient(provider: HostProvider, paths: FcMacosPaths): Promise<AgentClient> {
+  return new AgentClient({
+    baseUrl: await provider.agentUrl(),
+    token: (await readToken(paths)) ?? undefined,
+    timeoutMs: 10_000,
+  });
 }
 
 /** microVMs the agent knows about, or [] when it does not answer. */
@@ -24,15 +32,7 @@ export async function listMicrovms(
   paths: FcMacosPaths,
 ): Promise<Array<{ id: string; state: string }>> {
   try {
-    const url = await provider.agentUrl();
-    const token = await readToken(paths);
-    const res = await fetch(`${url}/agent/microvms`, {
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-      signal: AbortSignal.timeout(5000),
-    });
-    if (!res.ok) return [];
-    const body = (await res.json()) as { microvms?: Array<{ id: string; state: string }> };
-    return body.microvms ?? [];
+    return await (await agentClient(provider, paths)).listMicrovms();
   } catch {
     return [];
   }
@@ -59,42 +59,78 @@ function killLeftoverFirecrackers(agentDir: string): number {
   return n;
 }
 
+/** Removes path when it exists; says whether it did. */
+async function remove(path: string): Promise<boolean> {
+  if (!existsSync(path)) return false;
+  await rm(path, { recursive: true, force: true });
+  return true;
+}
+
+/** Removes dir if it is empty (setup created it; the user's own files in it stay). */
+async function removeIfEmpty(dir: string): Promise<boolean> {
+  try {
+    if (readdirSync(dir).length > 0) return false;
+    await rmdir(dir);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The agent's bridge, taps, nftables tables; IP forwarding back as it was (local provider). */
+async function removeAgentNetwork(provider: HostProvider, removed: string[]): Promise<void> {
+  const node = await provider.findNode().catch(() => null);
+  if (!node) return;
+  const argv = [
+    node.path,
+    provider.layout.agentBundle,
+    '--uninstall-network',
+    '--state-dir',
+    provider.layout.agentDir,
+  ];
+  const res = await provider.exec(argv, { root: true }).catch(() => null);
+  if (res && res.exitCode === 0) {
+    for (const line of res.stdout.split('\n')) if (line.startsWith('removed ')) removed.push(line.slice(8));
+  }
+}
+
 export async function runUninstall(provider: HostProvider, paths: FcMacosPaths): Promise<UninstallResult> {
   const removed: string[] = [];
   const state = await readSetupState(paths);
   const vms = await listMicrovms(provider, paths);
   const live = vms.filter((v) => !['stopped', 'exited'].includes(v.state));
-  if (provider instanceof TartProvider) {
+  const host = await provider.status().catch(() => null);
+  if (provider.name === 'tart') {
     // Deleting the VM ends everything inside it.
-    await provider.delete();
-    removed.push(`Tart VM ${provider.vmName}`);
-  } else {
-    const url = await provider.agentUrl();
-    const token = await readToken(paths);
-    for (const vm of live) {
-      await fetch(`${url}/agent/microvms/${encodeURIComponent(vm.id)}/kill`, {
-        method: 'POST',
-        headers: token ? { authorization: `Bearer ${token}` } : {},
-        signal: AbortSignal.timeout(10_000),
-      }).catch(() => undefined);
+    if (host && host.state !== 'missing') {
+      await provider.delete();
+      removed.push(`Tart VM ${host.name}`);
     }
+  } else {
+    const client = await agentClient(provider, paths);
+    for (const vm of live) await client.kill(vm.id).catch(() => undefined);
+    await removeAgentNetwork(provider, removed);
     await provider.removeAgent();
     killLeftoverFirecrackers(provider.layout.agentDir);
+    const existed = existsSync(provider.layout.agentDir);
     await provider.delete();
-    removed.push(provider.layout.agentDir);
+    if (existed && !existsSync(provider.layout.agentDir)) removed.push(provider.layout.agentDir);
   }
-  await rm(paths.tokenFile, { force: true });
-  removed.push(paths.tokenFile);
-  await rm(assetsDir(paths), { recursive: true, force: true });
-  removed.push(assetsDir(paths));
-  await rm(join(paths.stateDir, 'tart'), { recursive: true, force: true });
-  // config.yaml: only the keys setup added.
-  if (state?.config_keys.length) {
+  if (await remove(paths.tokenFile)) removed.push(paths.tokenFile);
+  if (await remove(assetsDir(paths))) removed.push(assetsDir(paths));
+  if (await remove(join(paths.stateDir, 'tart'))) removed.push(join(paths.stateDir, 'tart'));
+  // config.yaml: only the keys setup added (all of them when setup never recorded any: a setup
+  // that failed before its state was written left nothing else there).
+  if (existsSync(paths.configFile)) {
     const cfg = await readConfigFile(paths);
-    for (const k of state.config_keys) delete (cfg as Record<string, unknown>)[k];
-    if (Object.keys(cfg).length === 0) await rm(paths.configFile, { force: true });
-    else await writeConfigFile(cfg, paths);
+    const keys = state?.config_keys ?? [];
+    for (const k of keys) delete (cfg as Record<string, unknown>)[k];
+    if (Object.keys(cfg).length === 0) {
+      await rm(paths.configFile, { force: true });
+      removed.push(paths.configFile);
+    } else if (keys.length > 0) await writeConfigFile(cfg, paths);
   }
-  await removeSetupState(paths);
+  if (await remove(setupStateFile(paths))) removed.push(setupStateFile(paths));
+  for (const dir of [paths.configDir, paths.stateDir]) if (await removeIfEmpty(dir)) removed.push(dir);
   return { provider: provider.name, microvms_stopped: live.length, removed };
 }

@@ -81,10 +81,32 @@ describe('microVM views', () => {
   it('lists sorted by name whatever the input order', () => {
     const text = listTable([vm({ name: 'web', id: 'ffff000011112222' }), vm({ name: 'api' })], noPaint, now);
     expect(text.split('\n')).toEqual([
-      'NAME  ID        STATE    VCPUS  MEMORY   PID  CREATED',
-      'api   01234567  running  1      128 MiB  42   3m ago',
-      'web   ffff0000  running  1      128 MiB  42   3m ago',
+      'NAME  ID        STATE    VCPUS  MEMORY   PID  ADDRESS  PORTS  CREATED',
+      'api   01234567  running  1      128 MiB  42   -        -      3m ago',
+      'web   ffff0000  running  1      128 MiB  42   -        -      3m ago',
     ]);
+  });
+
+  it('shows address and published ports (sorted) in the list and the status page', () => {
+    const network = {
+      address: '172.30.0.7',
+      gateway: '172.30.0.1',
+      prefix_length: 24,
+      mac: '06:fc:ac:1e:00:07',
+      tap: 'fcm0123456789ab',
+      isolated: true,
+      ports: [
+        { host_ip: null, host_port: 9000, guest_port: 90, protocol: 'udp' as const },
+        { host_ip: '127.0.0.1', host_port: 8080, guest_port: 80, protocol: 'tcp' as const },
+      ],
+    };
+    const row = listTable([vm({ name: 'web', network })], noPaint, now).split('\n')[1];
+    expect(row).toContain('172.30.0.7  127.0.0.1:8080->80/tcp, 0.0.0.0:9000->90/udp');
+    const page = statusPage(vm({ network }), noPaint, now);
+    expect(page).toMatch(
+      /Network:\s+172\.30\.0\.7\/24 via 172\.30\.0\.1, MAC 06:fc:ac:1e:00:07, tap fcm0123456789ab, isolated/,
+    );
+    expect(statusPage(vm({}), noPaint, now)).toMatch(/Network:\s+none/);
   });
 
   it('summarises by state', () => {

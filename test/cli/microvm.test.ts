@@ -2,6 +2,7 @@
 // Firecracker double. Human and JSON output, exit codes, error sentences.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Microvm, StopMicrovmResponse } from '../../src/api/schemas.ts';
+import { relativeTime } from '../../src/cli/format.ts';
 import { AgentClient } from '../../src/client/index.ts';
 import { type StartedAgent, startAgent } from '../support/agent.ts';
 import { cliBin } from '../support/paths.ts';
@@ -39,15 +40,22 @@ describe('run --background, list, status', () => {
 
   it('lists microVMs sorted by name with short ids and relative times', async () => {
     const { body } = await cli.json<{ microvms: Microvm[] }>(['microvm', 'list']);
+    const before = new Date();
     const r = await cli.run(['microvm', 'ls']);
+    const after = new Date();
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^NAME\s+ID\s+STATE\s+VCPUS\s+MEMORY\s+PID\s+CREATED$/);
+    expect(lines[0]).toMatch(/^NAME\s+ID\s+STATE\s+VCPUS\s+MEMORY\s+PID\s+ADDRESS\s+PORTS\s+CREATED$/);
     expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['api', 'web']);
     const web = body.microvms.find((m) => m.name === 'web');
     expect(lines[2]).toContain(web?.id.slice(0, 8));
     expect(lines[2]).not.toContain(web?.id);
-    expect(lines[2]).toMatch(/running\s+2\s+256 MiB\s+\d+\s+(just now|\d+s ago)$/);
+    // The CLI read its clock somewhere between before and after: any age it could have printed.
+    const ages = new Set<string>();
+    for (let t = before.getTime(); t < after.getTime() + 1000; t += 250)
+      ages.add(relativeTime(web?.created_at ?? null, new Date(Math.min(t, after.getTime()))));
+    const created = lines[2]?.match(/running\s+2\s+256 MiB\s+\d+\s+-\s+-\s+(.+)$/)?.[1];
+    expect([...ages]).toContain(created);
     // The columns line up: every row has its state where the header has STATE.
     const col = lines[0]?.indexOf('STATE') ?? -1;
     for (const l of lines.slice(1)) expect(l.slice(col, col + 7)).toBe('running');
@@ -74,8 +82,11 @@ describe('run --background, list, status', () => {
     const ls = await cli.run(['ls']);
     const ps = await cli.run(['ps']);
     const full = await cli.run(['microvm', 'list']);
-    expect(ls.stdout).toBe(full.stdout);
-    expect(ps.stdout).toBe(full.stdout);
+    // The CREATED column is an age: it may tick between the three runs.
+    const aged = (text: string) => text.replace(/ {2}(just now|\d+[smhd] ago)$/gm, '  AGE');
+    expect(aged(ls.stdout)).toBe(aged(full.stdout));
+    expect(aged(ps.stdout)).toBe(aged(full.stdout));
+    expect(aged(full.stdout)).toMatch(/^web .* {2}AGE$/m);
     expect((await cli.run(['microvm', 'list', '-q'])).stdout).toBe('api\nweb\n');
   });
 
@@ -190,8 +201,8 @@ describe('pause, resume, stop, rm', () => {
     const r = await cli.run(['microvm', 'stop', '--all', '--timeout', '5']);
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual([
-      expect.stringMatching(/^stopped idle \(killed\): not booted/),
-      'stopped web (shut down cleanly)',
+      expect.stringMatching(/^stopped idle \(killed at once\): not booted/),
+      'stopped web (the guest shut down after Ctrl+Alt+Del)',
     ]);
     const list = await cli.json<{ microvms: Microvm[] }>(['ls']);
     expect(list.body.microvms.map((m) => m.state)).toEqual(['stopped', 'stopped', 'stopped']);

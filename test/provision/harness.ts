@@ -28,7 +28,7 @@ export interface Env {
   provider: LocalProvider;
   agentBundle: string;
   port: number;
-  setup(opts?: SetupOptions & { wrapSteps?: (s: Step[]) => Step[] }): Promise<SetupResult>;
+  setup(opts?: SetupOptions & { wrapSteps?: (s: Step[]) => Step[]; reset?: boolean }): Promise<SetupResult>;
 }
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -77,10 +77,18 @@ export async function makeEnv(): Promise<Env> {
         reporter: silentReporter(),
         configUpdates: { provider: 'local', agent_port: port },
         assetsUrl: server.url,
+        kernelSha256: assets.kernelSha256,
         agentTimeoutMs: 20_000,
         ...opts,
       }),
   };
+}
+
+/** A small real ext4 image (mkfs.ext4, like setup's own rootfs build). */
+export function makeExt4(path: string): string {
+  execFileSync('truncate', ['-s', '4M', path]);
+  execFileSync('mkfs.ext4', ['-q', '-F', path], { stdio: 'ignore' });
+  return path;
 }
 
 /** Lists a file of an ext4 image (debugfs, from e2fsprogs like mkfs.ext4). */

@@ -1,13 +1,17 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readConfigFile } from '../../src/config/config.ts';
 import { readToken } from '../../src/config/token.ts';
 import { sha256File } from '../../src/host/remote-files.ts';
+import { KERNEL_SHA256 } from '../../src/provision/assets.ts';
 import { INIT_SCRIPT } from '../../src/provision/rootfs/init.ts';
 import { readSetupState } from '../../src/provision/state.ts';
-import { firecrackerScript, sha256 } from '../support/assets.ts';
-import { ext4Cat, makeEnv } from './harness.ts';
+import { firecrackerElf, sha256 } from '../support/assets.ts';
+import { haltLoopElf } from '../support/kernel.ts';
+import { guestBin } from '../support/paths.ts';
+import { ext4Cat, makeEnv, makeExt4 } from './harness.ts';
 
 describe('setup with the local provider against a local asset mirror', () => {
   it('installs every layer, starts a healthy agent, and a second run does nothing', async () => {
@@ -25,20 +29,36 @@ describe('setup with the local provider against a local asset mirror', () => {
       'rootfs',
       'agent',
     ]);
-    expect(first.steps.filter((s) => s.status === 'done').map((s) => s.id)).toEqual([
-      'firecracker',
-      'kernel',
-      'rootfs',
-      'agent',
+    // The first setup did every step: none is "already done" (KVM and Node were in place).
+    expect(first.steps.map((s) => [s.id, s.status, s.detail])).toEqual([
+      ['host', 'done', 'in place'],
+      ['kvm', 'done', 'in place'],
+      ['node', 'done', 'in place'],
+      ['firecracker', 'done', ''],
+      ['kernel', 'done', ''],
+      ['rootfs', 'done', ''],
+      ['agent', 'done', ''],
     ]);
+    expect(first.already_set_up).toBe(false);
+    expect(first.versions).toMatchObject({
+      firecracker: 'Firecracker v1.14.4',
+      kernel: 'Linux 6.1.155 (Firecracker CI v1.14)',
+      rootfs: 'Alpine 3.24.1 with fc-macos /init',
+      agent: expect.stringMatching(/^fc-agent \d+\.\d+\.\d+/),
+    });
 
     const l = env.provider.layout;
-    expect(readFileSync(l.firecrackerBin, 'utf8')).toBe(firecrackerScript());
+    expect(readFileSync(l.firecrackerBin).equals(firecrackerElf())).toBe(true);
     expect(statSync(l.firecrackerBin).mode & 0o777).toBe(0o755);
     expect(existsSync(l.jailerBin)).toBe(true);
     expect(readFileSync(l.kernel).equals(env.assets.kernelBytes)).toBe(true);
     expect(ext4Cat(l.rootfs, '/init')).toBe(INIT_SCRIPT);
     expect(ext4Cat(l.rootfs, '/etc/os-release')).toContain('Alpine Linux (test)');
+    // The guest agent for this machine's architecture, byte-identical, executable.
+    const guestCopy = join(env.dir, 'fc-guest-from-rootfs');
+    execFileSync('debugfs', ['-R', `dump -p /usr/sbin/fc-guest ${guestCopy}`, l.rootfs], { stdio: 'ignore' });
+    expect(await sha256File(guestCopy)).toBe(await sha256File(guestBin));
+    expect(statSync(guestCopy).mode & 0o777).toBe(0o755);
     expect(await sha256File(l.agentBundle)).toBe(await sha256File(env.agentBundle));
 
     // The token: 0600 on both sides, the same value, and the agent accepts it.
@@ -59,9 +79,17 @@ describe('setup with the local provider against a local asset mirror', () => {
     );
 
     const requestsBefore = env.server.requests.length;
+    const stateFile = join(env.paths.stateDir, 'setup-state.json');
+    const before = [stateFile, env.paths.configFile, env.paths.tokenFile].map((f) => statSync(f).mtimeMs);
     const second = await env.setup();
     expect(second.ok).toBe(true);
     expect(second.steps.every((s) => s.status === 'skipped')).toBe(true);
+    expect(second.already_set_up).toBe(true);
+    expect(second.versions).toEqual(first.versions);
+    // Nothing to do changes no file, the state file included.
+    expect([stateFile, env.paths.configFile, env.paths.tokenFile].map((f) => statSync(f).mtimeMs)).toEqual(
+      before,
+    );
     // Nothing downloaded again (the kernel has no checksum file; the others' are re-read only on install).
     expect(env.server.requests.length).toBe(requestsBefore);
   });
@@ -72,9 +100,9 @@ describe('setup with the local provider against a local asset mirror', () => {
     const kernel = join(env.dir, 'my-vmlinux');
     const rootfs = join(env.dir, 'my-rootfs.ext4');
     const { writeFileSync } = await import('node:fs');
-    writeFileSync(fc, firecrackerScript(), { mode: 0o755 });
-    writeFileSync(kernel, 'kernel bytes');
-    writeFileSync(rootfs, 'rootfs bytes');
+    writeFileSync(fc, firecrackerElf(), { mode: 0o755 });
+    writeFileSync(kernel, haltLoopElf());
+    makeExt4(rootfs);
     const r = await env.setup({
       firecrackerBin: fc,
       kernel,
@@ -83,8 +111,8 @@ describe('setup with the local provider against a local asset mirror', () => {
     });
     expect(r.error).toBeNull();
     expect(env.server.requests).toEqual([]);
-    expect(readFileSync(env.provider.layout.kernel, 'utf8')).toBe('kernel bytes');
-    expect(readFileSync(env.provider.layout.rootfs, 'utf8')).toBe('rootfs bytes');
+    expect(readFileSync(env.provider.layout.kernel).equals(haltLoopElf())).toBe(true);
+    expect(readFileSync(env.provider.layout.rootfs).equals(readFileSync(rootfs))).toBe(true);
   });
 
   it('refuses a corrupted Firecracker download, installs nothing, and resumes there once it is fixed', async () => {
@@ -98,9 +126,9 @@ describe('setup with the local provider against a local asset mirror', () => {
     expect(bad.error?.message).toContain(sha256('not the release tarball'));
     expect(existsSync(env.provider.layout.firecrackerBin)).toBe(false);
     expect(bad.steps.map((s) => s.status)).toEqual([
-      'skipped',
-      'skipped',
-      'skipped',
+      'done',
+      'done',
+      'done',
       'failed',
       'pending',
       'pending',
@@ -132,21 +160,16 @@ describe('setup with the local provider against a local asset mirror', () => {
     expect(r.error?.message).toContain('HTTP 404');
   });
 
-  it('pins the kernel sha256 on first download and refuses a changed kernel later', async () => {
+  it('refuses a downloaded kernel that is not the pinned one, naming the expected sha256', async () => {
     const env = await makeEnv();
     expect((await env.setup()).ok).toBe(true);
-    const manifest = JSON.parse(readFileSync(join(env.paths.stateDir, 'assets', 'manifest.json'), 'utf8'));
-    const id = `kernel/v1.14/${env.assets.arch}/vmlinux-6.1.155`;
-    expect(manifest.assets[id].sha256).toBe(sha256(env.assets.kernelBytes));
-
-    // The mirror now serves different bytes under the same name; the cached copy is gone.
-    const { rmSync } = await import('node:fs');
-    rmSync(join(env.paths.stateDir, 'assets', id));
-    env.server.override.set(`/${id}`, Buffer.from('a different kernel'));
-    const r = await env.setup({ force: true });
+    // The published pins (no test override): the mirror's generated kernel is not Firecracker's.
+    const r = await env.setup({ force: true, kernelSha256: undefined });
     expect(r.error).toMatchObject({ code: 'checksum_mismatch', step: 'kernel' });
-    expect(r.error?.message).toContain('manifest.json');
-    // The installed kernel is still the pinned one.
+    expect(r.error?.message).toContain(`expected ${KERNEL_SHA256[env.assets.arch]}`);
+    expect(r.error?.message).toContain(sha256(env.assets.kernelBytes));
+    expect(r.error?.message).toContain('nothing was installed');
+    // The installed kernel is still the one installed before.
     expect(readFileSync(env.provider.layout.kernel).equals(env.assets.kernelBytes)).toBe(true);
   });
 

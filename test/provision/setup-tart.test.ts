@@ -36,6 +36,8 @@ describe.skipIf(noKvm !== null)('setup with the Tart provider (fake tart)', () =
         reporter: silentReporter(),
         configUpdates: { provider: 'tart', vm_name: 'fc-macos-linux' },
         assetsUrl: server.url,
+        // The mirror serves a generated kernel, not the one setup pins.
+        kernelSha256: assets.kernelSha256,
         agentTimeoutMs: 20_000,
       });
       expect(r.error).toBeNull();

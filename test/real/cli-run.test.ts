@@ -56,7 +56,7 @@ describe.skipIf(skip !== undefined)('fc-macos CLI with real Firecracker', () => 
     // No guest to act on Ctrl+Alt+Del: the stop waits --timeout, then kills, and says so.
     const stop = await cli.run(['microvm', 'stop', 'real1', '--timeout', '1']);
     expect(stop.code).toBe(0);
-    expect(stop.stdout).toMatch(/^stopped real1 \(killed after the timeout\): /);
+    expect(stop.stdout).toMatch(/^stopped real1 \(killed after 1s: the guest did not shut down\): /);
     expect((await cli.json<Microvm>(['microvm', 'status', 'real1'])).body.state).toBe('stopped');
     const rm = await cli.run(['microvm', 'rm', 'real1']);
     expect(rm.code).toBe(0);

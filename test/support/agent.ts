@@ -14,6 +14,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { haltLoopElf } from './kernel.ts';
+import { relayFromNetns } from './netns.ts';
 import { agentBin, doubleBin } from './paths.ts';
 
 export interface StartAgentOptions {
@@ -31,6 +32,13 @@ export interface StartAgentOptions {
   startTimeoutMs?: number;
   /** The node binary that runs the agent bundle; default this test's own node. */
   node?: string;
+  /**
+   * The agent's default network (bridge, taps, nftables). Default false (--no-network): a test
+   * must never change the machine's network; networking tests set it with `netns`.
+   */
+  network?: boolean;
+  /** Run the agent inside this network namespace (ip netns exec NS …), made by the test. */
+  netns?: string;
 }
 
 export interface AgentFetchInit extends RequestInit {
@@ -143,15 +151,24 @@ export async function startAgent(opts: StartAgentOptions = {}): Promise<StartedA
     '--log-level',
     'debug',
     ...(opts.insecure ? ['--insecure-no-auth'] : ['--token-file', tokenFile]),
+    ...(opts.network ? [] : ['--no-network']),
   ];
+  if (opts.network && !opts.netns)
+    throw new Error("startAgent: network needs netns (never the machine's network)");
   let stderrText = '';
   let child: ChildProcess | null = null;
   let url = '';
+  let relay: { port: number; close(): void } | null = null;
 
   const launch = async (extra: string[]): Promise<void> => {
-    const proc = spawn(opts.node ?? process.execPath, [...baseArgs, ...(opts.extraArgs ?? []), ...extra], {
+    const node = opts.node ?? process.execPath;
+    const argv = [...baseArgs, ...(opts.extraArgs ?? []), ...extra];
+    // ip netns exec execs the command: the pid is the agent's own.
+    const [file, args] = opts.netns ? ['ip', ['netns', 'exec', opts.netns, node, ...argv]] : [node, argv];
+    const proc = spawn(file, args, {
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, ...opts.env },
+      // vitest.config.ts sets FC_AGENT_NO_NETWORK=1 for every agent; this one lives in a netns.
+      env: { ...process.env, ...(opts.network ? { FC_AGENT_NO_NETWORK: '0' } : {}), ...opts.env },
     });
     live.add(proc);
     proc.once('exit', () => live.delete(proc));
@@ -186,6 +203,12 @@ export async function startAgent(opts: StartAgentOptions = {}): Promise<StartedA
         reject(new Error(`fc-agent exited (${code ?? signal}) before listening:\n${stderrText}`));
       });
     });
+    if (opts.netns) {
+      // The agent listens on the namespace's own loopback: reach it through a relay.
+      relay?.close();
+      relay = await relayFromNetns(opts.netns, Number(new URL(url).port), root);
+      url = `http://127.0.0.1:${relay.port}`;
+    }
   };
 
   const doFetch = (path: string, init: AgentFetchInit = {}): Promise<Response> => {
@@ -256,6 +279,7 @@ export async function startAgent(opts: StartAgentOptions = {}): Promise<StartedA
       try {
         await terminate();
       } finally {
+        relay?.close();
         killRecordedFirecrackers(stateDir);
         await rm(root, { recursive: true, force: true });
       }

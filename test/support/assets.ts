@@ -3,7 +3,7 @@
 // .sha256. Also a stand-in agent for provisioning tests that do not need the real fc-agent.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import {
   KERNEL_VERSION,
 } from '../../src/provision/assets.ts';
 import { haltLoopElf } from './kernel.ts';
+import { testBinDir } from './paths.ts';
 
 export type Arch = 'x86_64' | 'aarch64';
 
@@ -24,12 +25,57 @@ export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** A `firecracker` stand-in: answers --version like v1.14.4, otherwise runs `delegate` (the double). */
-export function firecrackerScript(delegate?: string): string {
-  return `#!/bin/sh
-if [ "$1" = "--version" ]; then echo "Firecracker ${FIRECRACKER_VERSION}"; exit 0; fi
-${delegate ? `exec "${delegate}" "$@"` : 'echo "test firecracker: no delegate" >&2; exit 1'}
+const WRAPPER_C = `#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#ifndef VERSION
+#define VERSION "${FIRECRACKER_VERSION}"
+#endif
+int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "--version") == 0) { puts("Firecracker " VERSION); puts(""); return 0; }
+#ifdef DELEGATE
+  argv[0] = DELEGATE;
+  execv(DELEGATE, argv);
+  perror("exec " DELEGATE);
+  return 127;
+#else
+  fputs("test firecracker: no delegate\\n", stderr);
+  return 1;
+#endif
+}
 `;
+
+/**
+ * A `firecracker` stand-in that setup accepts: a real ELF executable for this machine (setup
+ * reads the header) that answers --version like v1.14.4 and otherwise execs `delegate` (the
+ * double). Compiled once per delegate with the system's cc into the test cache.
+ */
+export function firecrackerElf(delegate?: string, version?: string): Buffer {
+  const key = sha256(`${WRAPPER_C}\0${delegate ?? ''}\0${version ?? ''}`).slice(0, 16);
+  const out = join(testBinDir, `fc-wrapper-${key}`);
+  if (!existsSync(out)) {
+    mkdirSync(testBinDir, { recursive: true });
+    const src = `${out}.${process.pid}.c`;
+    writeFileSync(src, WRAPPER_C);
+    const define = [
+      ...(delegate ? [`-DDELEGATE=${JSON.stringify(delegate)}`] : []),
+      ...(version ? [`-DVERSION=${JSON.stringify(version)}`] : []),
+    ];
+    try {
+      execFileSync('cc', ['-O1', '-o', `${out}.${process.pid}`, ...define, src]);
+      renameSync(`${out}.${process.pid}`, out);
+    } finally {
+      rmSync(src, { force: true });
+    }
+  }
+  return readFileSync(out);
+}
+
+/** The header of an arm64 `Image` (magic "ARM\\x64" at 0x38) and nothing to run: setup's checks only. */
+export function arm64ImageStub(): Buffer {
+  const buf = Buffer.alloc(4096);
+  buf.writeUInt32LE(0x644d5241, 0x38);
+  return buf;
 }
 
 export interface TestAssets {
@@ -38,6 +84,11 @@ export interface TestAssets {
   arch: Arch;
   paths: { firecracker: string; kernel: string; alpine: string };
   kernelBytes: Buffer;
+  /**
+   * The pin for this mirror's kernel, for runSetup's kernelSha256 (the published pins are for the
+   * real CI kernels, which tests do not download).
+   */
+  kernelSha256: Partial<Record<Arch, string>>;
 }
 
 function put(root: string, rel: string, data: Buffer | string, mode = 0o644): string {
@@ -52,7 +103,7 @@ export function makeTestAssets(root: string, arch: Arch = hostArch(), delegate?:
   const stage = join(root, '.stage');
   // Firecracker release tarball, laid out like the real one.
   const rel = `release-${FIRECRACKER_VERSION}-${arch}`;
-  put(stage, `fc/${rel}/firecracker-${FIRECRACKER_VERSION}-${arch}`, firecrackerScript(delegate), 0o755);
+  put(stage, `fc/${rel}/firecracker-${FIRECRACKER_VERSION}-${arch}`, firecrackerElf(delegate), 0o755);
   put(stage, `fc/${rel}/jailer-${FIRECRACKER_VERSION}-${arch}`, '#!/bin/sh\necho "Jailer v1.14.4"\n', 0o755);
   put(stage, `fc/${rel}/LICENSE`, 'Apache-2.0 (test)\n');
   const fcName = `firecracker-${FIRECRACKER_VERSION}-${arch}.tgz`;
@@ -62,7 +113,7 @@ export function makeTestAssets(root: string, arch: Arch = hostArch(), delegate?:
   writeFileSync(`${fcPath}.sha256.txt`, `${sha256(readFileSync(fcPath))}  ${fcName}\n`);
 
   // A kernel real Firecracker (and so the double) accepts for InstanceStart.
-  const kernelBytes = haltLoopElf();
+  const kernelBytes = arch === 'x86_64' ? haltLoopElf() : arm64ImageStub();
   const kernel = put(root, `kernel/${KERNEL_CI_VERSION}/${arch}/vmlinux-${KERNEL_VERSION}`, kernelBytes);
 
   // An Alpine-like minirootfs: a tiny tree (busybox-static when the machine has it).
@@ -81,7 +132,13 @@ export function makeTestAssets(root: string, arch: Arch = hostArch(), delegate?:
   execFileSync('tar', ['-czf', alpine, '-C', tree, '.']);
   writeFileSync(`${alpine}.sha256`, `${sha256(readFileSync(alpine))}  ${aName}\n`);
   execFileSync('rm', ['-rf', stage]);
-  return { root, arch, paths: { firecracker: fcPath, kernel, alpine }, kernelBytes };
+  return {
+    root,
+    arch,
+    paths: { firecracker: fcPath, kernel, alpine },
+    kernelBytes,
+    kernelSha256: { [arch]: sha256(kernelBytes) },
+  };
 }
 
 export interface AssetServer {

@@ -25,6 +25,7 @@ export function microvmRecord(over: Partial<Microvm> = {}): Microvm {
     started_at: ago(170),
     exit: null,
     last_console_lines: [],
+    network: null,
     ...over,
   };
 }

@@ -3,7 +3,7 @@
 // (run --background, list, logs, stop), then uninstall leaving no process and no file behind.
 // test/provision/local-e2e runs it with the Firecracker double, test/real/setup-local with real
 // Firecracker.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ export { kvmProblem } from './proc.ts';
 export interface LocalE2eOptions {
   /** `setup --firecracker-bin`; without it the mirror's tarball (whose firecracker is the double). */
   firecrackerBin?: string;
-  /** `setup --kernel`; without it the mirror's kernel. */
+  /** `setup --kernel`; without it the mirror's kernel file (given with --kernel too). */
   kernel?: string;
   /** Whether the guest prints on its console (the double does; real Firecracker here does not). */
   guestPrints: boolean;
@@ -42,7 +42,11 @@ export async function localE2e(
     FC_MACOS_STATE_DIR: join(dir, 'state'),
     FC_MACOS_AGENT_DIR: agentDir,
     FC_MACOS_AGENT_SERVICE: 'daemon',
+    // The double needs no KVM: an openable stand-in passes the host checks. Real Firecracker
+    // gets the real /dev/kvm.
+    ...(opts.firecrackerBin ? {} : { FC_MACOS_KVM_DEVICE: join(dir, 'kvm') }),
   };
+  if (!opts.firecrackerBin) writeFileSync(join(dir, 'kvm'), '');
   const cli = (...args: string[]) =>
     runProcess(process.execPath, [cliBin, ...args], { env, timeoutMs: 120_000 });
   // However the test ends, no agent is left running.
@@ -58,7 +62,9 @@ export async function localE2e(
     '--agent-port',
     String(port),
     ...(opts.firecrackerBin ? ['--firecracker-bin', opts.firecrackerBin] : []),
-    ...(opts.kernel ? ['--kernel', opts.kernel] : []),
+    // The mirror's kernel is generated, not the one setup pins: it is given as a file.
+    '--kernel',
+    opts.kernel ?? assets.paths.kernel,
   );
   expect(setup.stderr).toBe('');
   const result = JSON.parse(setup.stdout);
@@ -144,8 +150,9 @@ export async function localE2e(
   const un = await cli('--json', 'uninstall', '--yes');
   expect(JSON.parse(un.stdout)).toMatchObject({ ok: true, provider: 'local' });
   expect(existsSync(agentDir)).toBe(false);
-  expect(readdirSync(join(dir, 'config'))).toEqual([]);
-  expect(readdirSync(join(dir, 'state'))).toEqual([]);
+  // No directory setup made is left, not even an empty one.
+  expect(existsSync(join(dir, 'config'))).toBe(false);
+  expect(existsSync(join(dir, 'state'))).toBe(false);
   // The agent and the microVM it still ran are gone with it.
   expect(await gone(pid)).toBe(true);
   expect(await gone(second.pid)).toBe(true);

@@ -42,3 +42,11 @@ export function realFirecracker(): { path: string } | { skip: string } {
   if (!existsSync('/dev/kvm')) return { skip: '/dev/kvm is missing: real Firecracker needs KVM' };
   return { path: sharedFirecracker };
 }
+
+/** fc-guest built for this machine (scripts/build-guest.mjs), run in its Unix-socket test mode. */
+export const guestBin = join(
+  repoRoot,
+  'dist',
+  'guest',
+  arch() === 'arm64' ? 'fc-guest-aarch64' : 'fc-guest-x86_64',
+);

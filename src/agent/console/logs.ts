@@ -5,6 +5,7 @@
 import { open } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LogSource } from '../../api/schemas.ts';
+import { LOG_TAIL_WINDOW_BYTES } from '../constants.ts';
 import { errnoCode } from './errors.ts';
 import { FileFollower } from './follow.ts';
 import { tailLines } from './history.ts';
@@ -164,7 +165,7 @@ async function readTail(path: string, tail: number | undefined): Promise<{ size:
     const { size } = await handle.stat();
     if (tail !== undefined && tail <= 0) return { size, first: Buffer.alloc(0) };
     // Read backwards in growing windows until enough lines are in, or the cap is reached.
-    let window = tail === undefined ? MAX_FILE_BYTES : 64 * 1024;
+    let window = tail === undefined ? MAX_FILE_BYTES : LOG_TAIL_WINDOW_BYTES;
     for (;;) {
       const start = Math.max(0, size - Math.min(window, MAX_FILE_BYTES));
       const buf = Buffer.alloc(size - start);

@@ -19,6 +19,11 @@ function tooLarge(limit: number): ApiError {
  * up to a bound so the client gets the 413 instead of a reset connection.
  */
 export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  // HTTP/1.1: a request with neither header has no body; no need to wait for its end.
+  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+    req.resume();
+    return Promise.resolve(Buffer.alloc(0));
+  }
   const declared = Number(req.headers['content-length']);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

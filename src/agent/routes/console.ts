@@ -2,7 +2,7 @@
 // and GET .../logs. The console engineer's modules do the streaming; this finds the microVM.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { logSource } from '../../api/schemas.ts';
+import { logSource, MAX_LOG_TAIL } from '../../api/schemas.ts';
 import { handleConsoleUpgrade } from '../console/attach.ts';
 import { serveLogs } from '../console/logs.ts';
 import type { ConsoleSession } from '../console/session.ts';
@@ -12,7 +12,7 @@ import type { MicrovmManager } from '../manager.ts';
 import type { MicrovmEntry } from '../microvm-entry.ts';
 import { checkQuery, param, type RouteDeps } from './context.ts';
 
-const MAX_TAIL = 1_000_000;
+const MAX_TAIL = MAX_LOG_TAIL;
 
 function sessionOf(entry: MicrovmEntry): ConsoleSession {
   if (!entry.session) {
@@ -95,5 +95,7 @@ export function consoleUpgrade(
 }
 
 export function notConsolePath(path: string): ApiError {
-  return badRequest(`WebSocket upgrades are only served on /agent/microvms/{idOrName}/console, not ${path}`);
+  return badRequest(
+    `WebSocket upgrades are only served on /agent/microvms/{idOrName}/console and .../exec, not ${path}`,
+  );
 }

@@ -1,5 +1,7 @@
 // The microVM collection: list, create, get, delete.
+import { totalmem } from 'node:os';
 import { createMicrovmRequest, type MicrovmList } from '../../api/schemas.ts';
+import { badRequest } from '../errors.ts';
 import { readJson, validate } from '../http/body.ts';
 import { sendJson } from '../http/respond.ts';
 import type { Router } from '../http/router.ts';
@@ -15,6 +17,14 @@ export function microvmRoutes(router: Router, deps: RouteDeps): void {
   router.add('POST', '/agent/microvms', async (ctx) => {
     checkQuery(ctx, []);
     const params = validate(createMicrovmRequest, await readJson(ctx.req), 'create request');
+    // Firecracker would fail later with a bare "os error 12"; say the limit instead.
+    const hostMib = Math.floor(totalmem() / 1024 / 1024);
+    if (params.memory_mib > hostMib) {
+      throw badRequest(
+        `memory_mib: ${params.memory_mib} MiB is more than this host has (${hostMib} MiB in all)`,
+        { field: 'memory_mib', max: hostMib },
+      );
+    }
     sendJson(ctx.res, 201, await manager.create(params));
   });
   router.add('GET', '/agent/microvms/:id', (ctx) => {

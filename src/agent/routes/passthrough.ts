@@ -17,7 +17,7 @@ export function passthroughRoutes(router: Router, deps: RouteDeps): void {
     const body = raw.length > 0 ? raw : undefined;
     const target = ctx.rawQuery === '' ? ctx.rest : `${ctx.rest}?${ctx.rawQuery}`;
     const contentType = ctx.req.headers['content-type'];
-    const answer = await manager.passthrough(entry, method, target, body, contentType);
+    const answer = await manager.passthrough(entry, { method, pathAndQuery: target, body, contentType });
     const headers: Record<string, string | number> = { 'content-length': answer.body.length };
     for (const name of FORWARDED) {
       const v = answer.headers[name];

@@ -3,6 +3,9 @@ import type { Command } from 'commander';
 import { cliTarget } from '../../provision/cli-support.ts';
 import { runDoctor } from '../../provision/doctor.ts';
 import { action } from '../context.ts';
+import { formatFix } from '../errors.ts';
+
+const NOT_SET_UP = { check: 'setup', ok: false, detail: 'not set up', fix: 'fc-macos setup' };
 
 export function registerDoctor(program: Command): void {
   program
@@ -11,13 +14,14 @@ export function registerDoctor(program: Command): void {
     .action(
       action(async (ctx) => {
         const { paths, provider } = await cliTarget();
-        const checks = await runDoctor(provider, paths);
-        ctx.out.data(checks);
+        const { setUp, checks } = await runDoctor(provider, paths);
+        ctx.out.data(setUp ? checks : [NOT_SET_UP, ...checks]);
+        if (!setUp) ctx.out.line(`not set up: run \`${NOT_SET_UP.fix}\``);
         for (const c of checks) {
           ctx.out.line(`${c.ok ? '✓' : '✗'} ${c.check.padEnd(12)} ${c.detail}`);
-          if (!c.ok && c.fix) ctx.out.line(`  ${''.padEnd(12)} fix: ${c.fix}`);
+          if (!c.ok && c.fix) ctx.out.line(`  ${''.padEnd(12)} fix: ${formatFix(c.fix)}`);
         }
-        return checks.every((c) => c.ok) ? 0 : 1;
+        return setUp && checks.every((c) => c.ok) ? 0 : 1;
       }),
     );
 }

@@ -2,6 +2,7 @@
 // top-level aliases `ls` and `ps` (both = `microvm list`).
 
 import type { Command } from 'commander';
+import type { PortMapping } from '../../api/network.ts';
 import type { CreateMicrovmRequest, Microvm, StopMicrovmResponse } from '../../api/schemas.ts';
 import type { AgentClient } from '../../client/agent-client.ts';
 import { loadConfig } from '../../config/config.ts';
@@ -14,14 +15,17 @@ import {
   parseBootArgs,
   parseDrive,
   parseHostPath,
+  parseMac,
   parseMemory,
   parseName,
-  parseNonNegativeInt,
+  parseNetworkMode,
+  parsePublishFlag,
   parseStopTimeout,
+  parseTail,
   parseVcpus,
   validateCreateRequest,
 } from '../flags.ts';
-import { shortId } from '../format.ts';
+import { safeField, shortId } from '../format.ts';
 import {
   countByState,
   describeExit,
@@ -46,11 +50,19 @@ interface CreateFlags {
   trackDirtyPages?: boolean;
   /** microvm create only: a bare firecracker, nothing configured (for snapshots load). */
   bare?: boolean;
+  network?: 'default' | 'none';
+  publish?: PortMapping[];
+  mac?: string;
+  isolated?: boolean;
 }
 
 function addCreateFlags(cmd: Command): Command {
   return cmd
-    .option('--name <name>', 'name (lowercase letters, digits, ".", "_", "-"; default: generated)', parseName)
+    .option(
+      '--name <name>',
+      'name matching [a-z0-9][a-z0-9._-]{0,62} (lowercase letters, digits, ".", "_", "-"; default: generated)',
+      parseName,
+    )
     .option('--vcpus <n>', 'vCPUs (1-32; default from config.yaml, else 1)', parseVcpus)
     .option('--memory <mib>', 'memory in MiB (>= 64; default from config.yaml, else 128)', parseMemory)
     .option('--kernel <path>', "guest kernel on the agent host (default: the agent's)", parseHostPath)
@@ -72,7 +84,19 @@ function addCreateFlags(cmd: Command): Command {
     )
     .option('--read-only-rootfs', 'attach the root filesystem read-only')
     .option('--smt', 'simultaneous multithreading (x86_64 only)')
-    .option('--track-dirty-pages', 'track dirty pages (needed for Diff snapshots)');
+    .option('--track-dirty-pages', 'track dirty pages (needed for Diff snapshots)')
+    .option(
+      '--network <mode>',
+      "default: a tap on the agent's bridge, an address, outbound NAT; none: no network interface",
+      parseNetworkMode,
+    )
+    .option(
+      '-p, --publish <[host_ip:]host_port:guest_port[/tcp|/udp]>',
+      'publish a guest port on the Linux side (repeatable; reach it at `fc-macos vm ip`, or localhost on a Linux host)',
+      parsePublishFlag,
+    )
+    .option('--mac <mac>', "the guest's MAC address (default: derived from its address)", parseMac)
+    .option('--isolated', 'no traffic to or from the other microVMs on the bridge');
 }
 
 async function createRequest(flags: CreateFlags, start: boolean): Promise<CreateMicrovmRequest> {
@@ -93,6 +117,10 @@ async function createRequest(flags: CreateFlags, start: boolean): Promise<Create
     track_dirty_pages: flags.trackDirtyPages,
     start,
     configure: flags.bare ? false : undefined,
+    network: flags.network,
+    ports: flags.publish,
+    mac: flags.mac,
+    isolated: flags.isolated,
   };
   for (const k of Object.keys(req) as Array<keyof CreateMicrovmRequest>)
     if (req[k] === undefined) delete req[k];
@@ -146,13 +174,56 @@ async function stopOne(
   return client.stop(name, { force: flags.force ?? false, timeout_s: flags.timeout ?? 10 });
 }
 
-function stopLine(r: StopMicrovmResponse): string {
+/** "ready" when fc-guest answers (a ping: reads nothing, changes nothing), else why not. */
+async function guestLine(client: AgentClient, vm: Microvm): Promise<string | undefined> {
+  if (vm.state !== 'running') return undefined;
+  try {
+    const g = await client.guestStatus(vm.name);
+    return `ready (fc-guest ${g.version}, up ${Math.round(g.uptime_ms / 1000)}s)`;
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    if (/no guest agent in this rootfs/.test(msg)) return 'none (custom rootfs)';
+    return `not answering yet (${(err as { code?: string }).code ?? 'error'})`;
+  }
+}
+
+/** Which way it stopped: the guest agent or Ctrl+Alt+Del shut the guest down, or it was killed (at once, or after N s). */
+export function stopLine(r: StopMicrovmResponse, timeoutS: number): string {
   const how = r.stop.graceful
-    ? 'shut down cleanly'
+    ? r.stop.method === 'guest_shutdown'
+      ? 'the guest agent shut the guest down'
+      : 'the guest shut down after Ctrl+Alt+Del'
     : r.stop.method === 'kill'
-      ? 'killed'
-      : 'killed after the timeout';
+      ? 'killed at once'
+      : `killed after ${timeoutS}s: the guest did not shut down`;
   return `stopped ${r.microvm.name} (${how})${r.stop.message && !r.stop.graceful ? `: ${r.stop.message}` : ''}`;
+}
+
+/**
+ * On a terminal, a line that counts the seconds while stops wait for their guests; cleared when
+ * done. Pipes and --json get nothing (their output is the result).
+ */
+function stopProgress(
+  names: string[],
+  flags: { force?: boolean; timeout: number },
+  json: boolean,
+): () => void {
+  const err = process.stderr;
+  if (json || !err.isTTY || flags.force || names.length === 0) return () => {};
+  const started = Date.now();
+  const what = names.length === 1 ? names[0] : `${names.length} microVMs`;
+  const draw = () => {
+    const s = Math.floor((Date.now() - started) / 1000);
+    err.write(
+      `\r\x1b[2Kstopping ${safeField(what ?? '')}: Ctrl+Alt+Del sent, waiting for the guest (${s}s of ${flags.timeout}s, then kill)`,
+    );
+  };
+  draw();
+  const timer = setInterval(draw, 1000);
+  return () => {
+    clearInterval(timer);
+    err.write('\r\x1b[2K');
+  };
 }
 
 export function registerMicrovm(program: Command): void {
@@ -160,13 +231,18 @@ export function registerMicrovm(program: Command): void {
     program
       .command('run')
       .description('create and boot a microVM, then attach its console (Ctrl+] detaches)')
-      .option('-b, --background', 'do not attach: print the microVM and exit'),
+      .option('-b, --background', 'do not attach: print the microVM and exit')
+      .option('--wait', 'return (or attach) only once the guest agent answers: the guest has booted'),
   ).action(
-    action<CreateFlags & { background?: boolean }>(async (ctx) => {
+    action<CreateFlags & { background?: boolean; wait?: boolean }>(async (ctx) => {
       if (!ctx.opts.background) refuseJsonAttach(ctx, 'run without --background');
       const req = await createRequest(ctx.opts, true);
       const client = await ctx.client();
       const vm = await client.createMicrovm(req);
+      if (ctx.opts.wait) {
+        const g = await client.waitReady(vm.name, 120_000);
+        ctx.out.note(`microVM ${vm.name} is ready (guest agent fc-guest ${g.version} answered)`);
+      }
       if (ctx.opts.background) {
         ctx.out.data(vm);
         ctx.out.line(
@@ -216,7 +292,7 @@ export function registerMicrovm(program: Command): void {
         if (name) {
           const vm = await client.getMicrovm(name);
           ctx.out.data(vm);
-          ctx.out.line(statusPage(vm, ctx.out.paint));
+          ctx.out.line(statusPage(vm, ctx.out.paint, new Date(), await guestLine(client, vm)));
           return 0;
         }
         const list = await listAll(client);
@@ -244,7 +320,7 @@ export function registerMicrovm(program: Command): void {
     .description('console output (or firecracker.log with --firecracker)')
     .argument('<name>', 'microVM name or id (prefix)')
     .option('-f, --follow', 'keep printing new output until the microVM exits (Ctrl+C stops)')
-    .option('-n, --tail <n>', 'only the last N lines', parseNonNegativeInt)
+    .option('-n, --tail <n>', 'only the last N lines (0-1000000)', parseTail)
     .option('--firecracker', "firecracker's own log instead of the console")
     .action(
       action<{ follow?: boolean; tail?: number; firecracker?: boolean }>(async (ctx) => {
@@ -291,7 +367,9 @@ export function registerMicrovm(program: Command): void {
 
   microvm
     .command('stop')
-    .description('stop microVMs (Ctrl+Alt+Del where the architecture has it, then kill after --timeout)')
+    .description(
+      'stop microVMs (the guest agent shuts the guest down; else Ctrl+Alt+Del where the architecture has it; kill after --timeout)',
+    )
     .argument('[names...]', 'microVM names or ids')
     .option('-a, --all', 'every microVM that is not stopped yet')
     .option('-f, --force', 'kill at once, no graceful attempt')
@@ -308,14 +386,16 @@ export function registerMicrovm(program: Command): void {
               .filter((vm) => isAlive(vm.state) && vm.state !== 'stopping')
               .map((vm) => vm.name)
           : given;
+        const done = stopProgress(names, ctx.opts, ctx.json);
         const results = await Promise.allSettled(names.map((n) => stopOne(client, n, ctx.opts)));
+        done();
         const stopped: StopMicrovmResponse[] = [];
         const errors: Array<{ name: string; code: string; message: string }> = [];
         results.forEach((r, i) => {
           const name = names[i] ?? '';
           if (r.status === 'fulfilled') {
             stopped.push(r.value);
-            ctx.out.line(stopLine(r.value));
+            ctx.out.line(stopLine(r.value, ctx.opts.timeout));
           } else {
             const d = describeError(r.reason);
             errors.push({ name, code: d.code, message: d.message });

@@ -1,4 +1,5 @@
 // fc-macos setup: provisions the Linux side (Tart VM or this Linux host) up to a healthy agent.
+import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
@@ -7,12 +8,31 @@ import { cliTarget } from '../../provision/cli-support.ts';
 import { pickReporter } from '../../provision/reporter.ts';
 import { runSetup } from '../../provision/setup.ts';
 import { action } from '../context.ts';
+import { EXIT_USAGE, formatFix } from '../errors.ts';
 
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 65535)
     throw new InvalidArgumentError('must be a port number 1-65535');
   return n;
+}
+
+/** --assets-url: an http(s) base, or a file:// directory that exists. */
+export function parseAssetsUrl(value: string): string {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('must be a URL: https://HOST/PATH or file:///DIR (layout: docs/setup.md)');
+  }
+  if (u.protocol === 'file:') {
+    const dir = fileURLToPath(u);
+    if (!existsSync(dir) || !statSync(dir).isDirectory())
+      throw new InvalidArgumentError(`${dir} is not a directory (a file:// mirror is a local directory)`);
+  } else if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new InvalidArgumentError('must be an http://, https:// or file:// URL');
+  }
+  return value;
 }
 
 /** dist/fc-agent.mjs beside the bundled CLI (dist/cli.mjs); FC_MACOS_AGENT_BUNDLE overrides. */
@@ -29,6 +49,7 @@ interface SetupFlags {
   assetsUrl?: string;
   agentPort?: number;
   force?: boolean;
+  reset?: boolean;
 }
 
 export function registerSetup(program: Command): void {
@@ -42,9 +63,17 @@ export function registerSetup(program: Command): void {
     .option('--firecracker-bin <path>', 'install this firecracker binary instead of downloading the release')
     .option('--kernel <path>', 'install this guest kernel instead of downloading it')
     .option('--rootfs <path>', 'install this rootfs image instead of building the Alpine one')
-    .option('--assets-url <url>', 'mirror base URL replacing the download hosts (layout: docs/setup.md)')
+    .option(
+      '--assets-url <url>',
+      'mirror base URL replacing the download hosts (layout: docs/setup.md)',
+      parseAssetsUrl,
+    )
     .option('--agent-port <port>', "the agent's port on the Linux side (default 8080)", port)
     .option('--force', 'reinstall Firecracker, kernel, rootfs and agent, and write a new token')
+    .option(
+      '--reset',
+      'forget the remembered --assets-url, --firecracker-bin, --kernel and --rootfs (download and build again)',
+    )
     .action(
       action<SetupFlags>(async (ctx) => {
         const flags = ctx.opts;
@@ -69,19 +98,29 @@ export function registerSetup(program: Command): void {
           rootfs: flags.rootfs,
           assetsUrl: flags.assetsUrl,
           force: flags.force,
+          reset: flags.reset,
         });
         // The result carries its error: it is the JSON answer, failed or not.
         ctx.out.data(result);
-        if (ctx.json) return result.ok ? 0 : 1;
-        if (result.ok) {
-          ctx.out.note(`fc-macos is set up: fc-agent at ${result.agent_url}\nnext: fc-macos run`);
-        } else {
+        // A file the user gave that is not what it must be is a usage error (exit 2).
+        const failed = result.error?.code === 'file_invalid' ? EXIT_USAGE : 1;
+        if (ctx.json) return result.ok ? 0 : failed;
+        const versions = Object.values(result.versions).join(', ');
+        if (result.ok && result.already_set_up) {
+          ctx.out.note(`fc-macos is already set up: ${versions}; fc-agent at ${result.agent_url}`);
+        } else if (result.ok) {
           ctx.out.note(
-            `fc-macos: setup stopped at "${result.error?.step}": ${result.error?.message}\n` +
-              're-run fc-macos setup to resume from there',
+            `fc-macos is set up: ${versions}; fc-agent at ${result.agent_url}\nnext: fc-macos run`,
+          );
+        } else {
+          const [what, fix] = (result.error?.message ?? '').split('\n  fix: ');
+          ctx.out.note(
+            `fc-macos: setup stopped at "${result.error?.step}": ${what}\n` +
+              (fix ? `  fix: ${formatFix(fix)}\n` : '') +
+              '  then run `fc-macos setup` again to resume from there',
           );
         }
-        return result.ok ? 0 : 1;
+        return result.ok ? 0 : failed;
       }),
     );
 }

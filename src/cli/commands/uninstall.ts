@@ -2,7 +2,6 @@
 // without a TTY and without --yes it refuses (exit 2).
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { TartProvider } from '../../host/tart-provider.ts';
 import { cliTarget } from '../../provision/cli-support.ts';
 import { listMicrovms, runUninstall } from '../../provision/uninstall.ts';
 import { action } from '../context.ts';
@@ -24,8 +23,8 @@ export function registerUninstall(program: Command): void {
             (v) => !['stopped', 'exited'].includes(v.state),
           );
           const what =
-            provider instanceof TartProvider
-              ? `delete the Tart VM ${provider.vmName}`
+            provider.name === 'tart'
+              ? `delete the Tart VM ${(await provider.status()).name}`
               : `stop the agent and remove ${provider.layout.agentDir}`;
           const rl = createInterface({ input: process.stdin, output: process.stderr });
           const answer = await rl.question(
@@ -36,7 +35,12 @@ export function registerUninstall(program: Command): void {
         }
         const result = await runUninstall(provider, paths);
         ctx.out.data({ ok: true, ...result });
-        if (!ctx.json) ctx.out.note(`removed: ${result.removed.join(', ')}`);
+        if (!ctx.json)
+          ctx.out.note(
+            result.removed.length > 0
+              ? `removed:\n${result.removed.map((r) => `  ${r}`).join('\n')}`
+              : 'nothing to remove: fc-macos was not set up here',
+          );
         return 0;
       }),
     );

@@ -5,10 +5,19 @@ import { InvalidArgumentError } from 'commander';
 import { cliTarget } from '../../provision/cli-support.ts';
 import { action } from '../context.ts';
 
+const MAX_LINES = 100_000;
+
 function lines(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  if (!/^[0-9]+$/.test(v.trim()) || !Number.isInteger(n) || n < 1 || n > MAX_LINES)
+    throw new InvalidArgumentError(`must be a whole number from 1 to ${MAX_LINES}`);
   return n;
+}
+
+/** "running — pid 42", but never "not running — not running". */
+function withDetail(state: string, detail: string): string {
+  const d = detail.trim();
+  return d === '' || d === state || d.startsWith(state) ? d || state : `${state} — ${d}`;
 }
 
 export function registerVm(program: Command): void {
@@ -24,12 +33,24 @@ export function registerVm(program: Command): void {
         const host = await provider.status();
         const agent = host.state === 'running' ? await provider.agentService() : null;
         ctx.out.data({ host, agent });
-        ctx.out.line(`${host.provider} ${host.name}: ${host.state} — ${host.detail}`);
+        ctx.out.line(`${host.provider} ${host.name}: ${withDetail(host.state, host.detail)}`);
         if (agent) {
           ctx.out.line(
-            `fc-agent (${agent.mode}): ${agent.running ? 'running' : 'not running'} — ${agent.detail}`,
+            `fc-agent (${agent.mode}): ${withDetail(agent.running ? 'running' : agent.installed ? 'not running' : 'not installed', agent.detail)}`,
           );
         }
+        return 0;
+      }),
+    );
+
+  vm.command('ip')
+    .description("the Linux side's address: published ports (-p) are reached there")
+    .action(
+      action(async (ctx) => {
+        const { provider } = await cliTarget();
+        const ip = new URL(await provider.agentUrl()).hostname;
+        ctx.out.data({ ip });
+        ctx.out.line(ip);
         return 0;
       }),
     );
@@ -39,11 +60,23 @@ export function registerVm(program: Command): void {
     .action(
       action(async (ctx) => {
         const { provider } = await cliTarget();
+        const before = await provider.status();
+        const agentBefore = before.state === 'running' ? await provider.agentService() : null;
+        if (before.state === 'running' && agentBefore?.running) {
+          ctx.out.data({ ok: true, already_running: true, host: before });
+          ctx.out.line(`${before.provider} ${before.name} and fc-agent were already running`);
+          return 0;
+        }
         if (provider.name === 'tart') await provider.ensureRunning();
         await provider.startAgent();
         const host = await provider.status();
-        ctx.out.data({ ok: true, host });
-        ctx.out.line(`${host.provider} ${host.name}: ${host.state}; fc-agent started`);
+        ctx.out.data({ ok: true, already_running: false, host });
+        const vmWas = before.state === 'running' ? 'was already running' : 'started';
+        ctx.out.line(
+          provider.name === 'tart'
+            ? `${host.provider} ${host.name}: ${vmWas}; fc-agent started`
+            : `fc-agent started (${host.name})`,
+        );
         return 0;
       }),
     );
@@ -71,7 +104,7 @@ export function registerVm(program: Command): void {
 
   vm.command('logs')
     .description("the agent's journal (and the VM's log for Tart)")
-    .option('-n, --lines <n>', 'how many lines', lines, 200)
+    .option('-n, --lines <n>', `how many lines (1-${MAX_LINES})`, lines, 200)
     .action(
       action<{ lines: number }>(async (ctx) => {
         const { provider } = await cliTarget();

@@ -3,6 +3,8 @@
 // - hostname from the kernel command line `fc_hostname=NAME`, else "microvm"
 // - networking from `ip=CLIENT:SERVER:GW:NETMASK:HOSTNAME:DEVICE:AUTOCONF:DNS0:DNS1` (the kernel's
 //   nfsroot syntax; a kernel with CONFIG_IP_PNP may already have applied it, which is harmless)
+// - the guest agent /usr/sbin/fc-guest (vsock port 1024; docs/guest-protocol.md), restarted if it
+//   ever ends, started before the console shell so `fc-macos exec` works without a login
 // - a login-free shell on the serial console, with a controlling terminal (Ctrl-C works)
 // - `poweroff`, `reboot`, `halt` and leaving the shell all end in `reboot -f`: with `reboot=k` in
 //   the boot args the guest's reboot makes Firecracker exit, which is how a microVM stops cleanly
@@ -83,6 +85,10 @@ shutdown() {
 }
 # busybox halt/poweroff/reboot signal PID 1 with USR1/USR2/TERM.
 trap shutdown USR1 USR2 TERM
+
+if [ -x /usr/sbin/fc-guest ]; then
+  ( while :; do /usr/sbin/fc-guest </dev/null >/dev/null 2>&1; sleep 1; done ) &
+fi
 
 console=$(cat /sys/class/tty/console/active 2>/dev/null)
 console=\${console##* }

@@ -1,7 +1,7 @@
 // The VMM's state machine: which actions are allowed before and after InstanceStart, the checks
 // Firecracker makes on each resource, and the texts it answers with.
 import { closeSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { GuestConsole } from './console.ts';
 import { ioErrorText } from './errno.ts';
 import { Fault, notModelled, POST_BOOT, PRE_BOOT } from './faults.ts';
@@ -314,7 +314,7 @@ export class Vmm {
     const udsPath = String(b.uds_path);
     // Firecracker binds the host side at once; the double listens too (and refuses traffic).
     if (this.resources.vsock?.uds_path !== udsPath || !this.vsockServer) {
-      const server = createServer((s) => s.destroy());
+      const server = createServer((s) => this.vsockConnection(s));
       try {
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
@@ -330,6 +330,48 @@ export class Vmm {
     }
     this.resources.vsock = { guest_cid: Number(b.guest_cid), uds_path: udsPath };
     return ok();
+  }
+
+  /**
+   * Test-only: with FC_DOUBLE_GUEST_SOCKET set, a started double answers `CONNECT <port>` like
+   * Firecracker and relays the connection to that Unix socket (fc-guest --listen-unix), standing in
+   * for the guest. Without it, or before InstanceStart, the connection is closed as when nothing
+   * listens in the guest.
+   */
+  private vsockConnection(s: Socket): void {
+    const guest = process.env.FC_DOUBLE_GUEST_SOCKET;
+    if (!guest || !this.started) {
+      s.destroy();
+      return;
+    }
+    let line = '';
+    const onData = (chunk: Buffer): void => {
+      line += chunk.toString('latin1');
+      const nl = line.indexOf('\n');
+      if (nl < 0) {
+        if (line.length > 32) s.destroy();
+        return;
+      }
+      s.off('data', onData);
+      s.pause();
+      if (!/^CONNECT \d+$/.test(line.slice(0, nl))) {
+        s.destroy();
+        return;
+      }
+      const rest = Buffer.from(line.slice(nl + 1), 'latin1');
+      const g = connect(guest);
+      g.once('connect', () => {
+        s.write('OK 1073741824\n');
+        if (rest.length > 0) g.write(rest);
+        s.pipe(g);
+        g.pipe(s);
+        s.resume();
+      });
+      g.on('error', () => s.destroy());
+      s.on('error', () => g.destroy());
+      s.on('close', () => g.destroy());
+    };
+    s.on('data', onData);
   }
 
   putEntropy(b: Body): HttpResponse {

@@ -1,6 +1,6 @@
 // How a stop is done, branch by branch: the aarch64 branch cannot be reached on an x86_64 test host.
 import { describe, expect, test } from 'vitest';
-import { stopPlan } from '../../src/agent/manager.ts';
+import { stopPlan } from '../../../src/agent/lifecycle/operations.ts';
 
 describe('stopPlan', () => {
   test('x86_64 running: graceful (SendCtrlAltDel, then SIGKILL after the timeout)', () => {

@@ -1,0 +1,23 @@
+// What every part of the lifecycle (create, supervision, adoption, operations, passthrough) shares.
+import type { AgentConfig } from '../config.ts';
+import type { EventLog } from '../events/event-log.ts';
+import type { Logger } from '../log.ts';
+import type { NetworkService } from '../net/service.ts';
+import type { FifoSpares } from './fifo-spares.ts';
+import type { MicrovmRegistry } from './registry.ts';
+
+export interface LifecycleContext {
+  readonly config: AgentConfig;
+  readonly log: Logger;
+  /** Linux arch name of the agent's host (x86_64, aarch64). */
+  readonly arch: string;
+  /** <state dir>/microvms: one directory per microVM, named by its id. */
+  readonly microvmsDir: string;
+  readonly registry: MicrovmRegistry;
+  /** Where every state change, create, exit and removal is announced (GET /agent/events). */
+  readonly events: EventLog;
+  /** Console FIFOs made ahead of creates. */
+  readonly fifos: FifoSpares;
+  /** The default network (taps, addresses, rules); see src/agent/net. */
+  readonly network: NetworkService;
+}

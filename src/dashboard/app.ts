@@ -1,0 +1,346 @@
+// The Ink view: header, banner, list, details, status line, and the keys. Data comes from the
+// store (useSyncExternalStore); what the user is doing (selection, filter, a question, the pager)
+// is local state. Written with createElement so no JSX setting is needed anywhere in the build.
+import { Box, Text, useInput, useStdout } from 'ink';
+import { createElement as h, type ReactElement, useEffect, useState, useSyncExternalStore } from 'react';
+import type { Microvm } from '../api/schemas.ts';
+import { type ActionKind, runAction } from './actions.ts';
+import type { DashboardClient } from './feed.ts';
+import {
+  detailLines,
+  fit,
+  HINT,
+  headerLines,
+  KEYS,
+  type Line,
+  layoutFor,
+  outageLines,
+  row,
+  tableHeader,
+} from './lines.ts';
+import { filtered, isRunning } from './model.ts';
+import type { DashboardStore } from './store.ts';
+import { GLYPHS, type Theme } from './theme.ts';
+
+export type ExitRequest = { kind: 'quit' } | { kind: 'attach'; name: string };
+
+export interface AppProps {
+  store: DashboardStore;
+  theme: Theme;
+  /** The client actions use (null while the agent is down). */
+  client: () => DashboardClient | null;
+  onExit: (req: ExitRequest) => void;
+  /** Fixed size (tests); otherwise the terminal's, following resizes. */
+  columns?: number;
+  rows?: number;
+}
+
+type Mode =
+  | { kind: 'list' }
+  | { kind: 'help' }
+  | { kind: 'filter' }
+  | { kind: 'confirm'; action: 'kill' | 'remove'; vm: Microvm }
+  | { kind: 'pager'; name: string; lines: string[]; top: number; error: string | null };
+
+function useSize(fixed: { columns?: number; rows?: number }): { columns: number; rows: number } {
+  const { stdout } = useStdout();
+  const read = () => ({
+    columns: fixed.columns ?? stdout.columns ?? 80,
+    rows: fixed.rows ?? stdout.rows ?? 24,
+  });
+  const [size, setSize] = useState(read);
+  useEffect(() => {
+    if (fixed.columns && fixed.rows) return;
+    const onResize = (): void => setSize(read());
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  });
+  return size;
+}
+
+function renderLine(line: Line, theme: Theme, key: string | number): ReactElement {
+  return h(
+    Text,
+    { key, wrap: 'truncate-end' },
+    ...line.map((s, i) =>
+      h(
+        Text,
+        {
+          key: i,
+          color: theme.colour ? s.c : undefined,
+          bold: s.bold,
+          inverse: s.inverse,
+        },
+        s.t,
+      ),
+    ),
+  );
+}
+
+export function App(props: AppProps): ReactElement {
+  const { store, theme } = props;
+  const data = useSyncExternalStore(store.subscribe, store.get);
+  const status = useSyncExternalStore(store.subscribe, store.getStatus);
+  const { columns, rows } = useSize(props);
+  const [selectedId, setSelectedId] = useState<string | null>(null);
+  const [index, setIndex] = useState(0);
+  const [details, setDetails] = useState(false);
+  const [filter, setFilter] = useState('');
+  const [mode, setMode] = useState<Mode>({ kind: 'list' });
+  const [tail, setTail] = useState<{ id: string; lines: string[] } | null>(null);
+  const [now, setNow] = useState(Date.now());
+
+  const list = filtered(data.microvms, filter);
+  // The selection follows its microVM when rows come and go; past the end it stops at the last.
+  let sel = selectedId === null ? -1 : list.findIndex((m) => m.id === selectedId);
+  if (sel < 0) sel = Math.min(index, list.length - 1);
+  const vm = sel >= 0 ? list[sel] : undefined;
+
+  const move = (to: number): void => {
+    const i = Math.max(0, Math.min(list.length - 1, to));
+    setIndex(i);
+    setSelectedId(list[i]?.id ?? null);
+  };
+
+  // The countdown of the outage banner ticks; nothing else needs a timer (idle CPU stays near 0).
+  useEffect(() => {
+    if (!data.outage) return;
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, [data.outage]);
+
+  // The details pane shows the last console lines: the record's for a stopped microVM, else a
+  // read of the log's tail (a read, like everything the view does).
+  const vmKey = vm ? `${vm.id}:${vm.state}` : '';
+  useEffect(() => {
+    if (!details || !vm) return;
+    if (vm.last_console_lines.length > 0 || vm.state === 'exited' || vm.state === 'stopped') {
+      setTail({ id: vm.id, lines: vm.last_console_lines });
+      return;
+    }
+    const client = props.client();
+    if (!client) return;
+    let cancelled = false;
+    client
+      .logs(vm.id, { tail: 8 })
+      .then((text) => {
+        if (!cancelled) setTail({ id: vm.id, lines: text.split('\n').filter((l) => l !== '') });
+      })
+      .catch(() => undefined);
+    return () => {
+      cancelled = true;
+    };
+    // biome-ignore lint/correctness/useExhaustiveDependencies: refetch only when the microVM or its state changes
+  }, [details, vmKey]);
+
+  const act = (kind: ActionKind, target: Microvm): void => {
+    void runAction(store, props.client(), kind, target);
+  };
+
+  const openPager = (target: Microvm): void => {
+    const client = props.client();
+    setMode({ kind: 'pager', name: target.name, lines: ['loading…'], top: 0, error: null });
+    if (!client) {
+      setMode({ kind: 'pager', name: target.name, lines: [], top: 0, error: 'the agent is not answering' });
+      return;
+    }
+    client
+      .logs(target.id, { tail: 5000 })
+      .then((text) => {
+        const lines = text.split('\n');
+        if (lines[lines.length - 1] === '') lines.pop();
+        setMode((m) =>
+          m.kind === 'pager' ? { ...m, lines, top: Math.max(0, lines.length - (rows - 3)) } : m,
+        );
+      })
+      .catch((err: unknown) =>
+        setMode((m) => (m.kind === 'pager' ? { ...m, error: (err as Error).message } : m)),
+      );
+  };
+
+  const layout = layoutFor(columns);
+  const header = headerLines(data, theme, columns, filter);
+  const banner = outageLines(data, columns, now);
+  const footer = 2; // status + hint
+  const sideBySide = layout === 'wide' && details && vm;
+  const detailW = sideBySide ? Math.min(60, Math.floor(columns * 0.45)) : columns;
+  const listW = sideBySide ? columns - detailW - 1 : columns;
+  const detail = details && vm ? detailLines(vm, detailW, tail?.id === vm.id ? tail.lines : []) : [];
+  // Rows left for the list, one line kept free so Ink never scrolls the screen.
+  const stackedDetail =
+    details && vm && !sideBySide ? Math.min(detail.length, Math.floor((rows - 8) / 2)) : 0;
+  const listRows = Math.max(1, rows - 1 - header.length - banner.length - footer - 1 - stackedDetail);
+  const page = listRows;
+  const top = Math.max(0, Math.min(sel - Math.floor(page / 2), list.length - page));
+
+  useInput((input, key) => {
+    if (key.ctrl && input === 'c') return props.onExit({ kind: 'quit' });
+    if (mode.kind === 'help') return setMode({ kind: 'list' });
+    if (mode.kind === 'filter') {
+      if (key.escape) {
+        setFilter('');
+        setMode({ kind: 'list' });
+      } else if (key.return) setMode({ kind: 'list' });
+      else if (key.backspace || key.delete) setFilter((f) => f.slice(0, -1));
+      else if (input && !key.ctrl && !key.meta && /^[\x20-\x7e]+$/.test(input)) setFilter((f) => f + input);
+      return;
+    }
+    if (mode.kind === 'confirm') {
+      if (input === 'y' || input === 'Y') act(mode.action, mode.vm);
+      else store.setStatus(`${mode.action} of ${mode.vm.name} cancelled`, 'ok');
+      return setMode({ kind: 'list' });
+    }
+    if (mode.kind === 'pager') {
+      const h1 = rows - 3;
+      const max = Math.max(0, mode.lines.length - h1);
+      const to = (t: number): void => setMode({ ...mode, top: Math.max(0, Math.min(max, t)) });
+      if (input === 'q' || key.escape || input === 'l') return setMode({ kind: 'list' });
+      if (input === 'j' || key.downArrow) return to(mode.top + 1);
+      if (input === 'k' || key.upArrow) return to(mode.top - 1);
+      if (key.pageDown || input === ' ') return to(mode.top + h1);
+      if (key.pageUp) return to(mode.top - h1);
+      if (input === 'g') return to(0);
+      if (input === 'G') return to(max);
+      return;
+    }
+    if (input === 'q' || key.escape) return props.onExit({ kind: 'quit' });
+    if (input === 'j' || key.downArrow) return move(sel + 1);
+    if (input === 'k' || key.upArrow) return move(sel - 1);
+    if (input === 'g' || key.home) return move(0);
+    if (input === 'G' || key.end) return move(list.length - 1);
+    if (key.pageDown) return move(sel + page);
+    if (key.pageUp) return move(sel - page);
+    if (input === '?') return setMode({ kind: 'help' });
+    if (input === '/') return setMode({ kind: 'filter' });
+    if (key.return || input === ' ') return setDetails((d) => !d);
+    if (!vm) return;
+    if (input === 's') return act('stop', vm);
+    if (input === 'p') return act(vm.state === 'paused' ? 'resume' : 'pause', vm);
+    if (input === 'K') return setMode({ kind: 'confirm', action: 'kill', vm });
+    if (input === 'd') {
+      if (isRunning(vm)) {
+        return store.setStatus(`${vm.name} is ${vm.state}: stop it (s) before removing it`, 'error');
+      }
+      return setMode({ kind: 'confirm', action: 'remove', vm });
+    }
+    if (input === 'a') {
+      if (vm.state !== 'running' && vm.state !== 'paused') {
+        return store.setStatus(
+          `${vm.name} is ${vm.state}: only a running microVM has a console to attach`,
+          'error',
+        );
+      }
+      return props.onExit({ kind: 'attach', name: vm.name });
+    }
+    if (input === 'l') return openPager(vm);
+  });
+
+  if (mode.kind === 'help') {
+    const lines: Line[] = [[{ t: 'fc-macos dashboard: keys', bold: true }], []];
+    for (const [k, what] of KEYS) lines.push([{ t: `  ${k.padEnd(16)}`, bold: true }, { t: what }]);
+    lines.push([], [{ t: 'any key closes this help' }]);
+    return h(Box, { flexDirection: 'column' }, ...lines.map((l, i) => renderLine(fit(l, columns), theme, i)));
+  }
+
+  if (mode.kind === 'pager') {
+    const h1 = rows - 3;
+    const body = mode.error ? [`error: ${mode.error}`] : mode.lines.slice(mode.top, mode.top + h1);
+    const pos =
+      mode.lines.length > 0
+        ? `${mode.top + 1}-${Math.min(mode.lines.length, mode.top + h1)}/${mode.lines.length}`
+        : '';
+    return h(
+      Box,
+      { flexDirection: 'column' },
+      renderLine(fit([{ t: `console log of ${mode.name} `, bold: true }, { t: pos }], columns), theme, 'h'),
+      ...body.map((l, i) => renderLine(fit([{ t: sanitizeLine(l) }], columns), theme, i)),
+      renderLine(fit([{ t: 'j/k scroll  PgUp/PgDn page  g/G top/end  q back' }], columns), theme, 'f'),
+    );
+  }
+
+  const listLines: Line[] = [tableHeader(list, listW, layout)];
+  if (list.length === 0) {
+    listLines.push([
+      {
+        t:
+          data.microvms.length === 0
+            ? data.agent.reachable
+              ? '  no microVMs: create one with `fc-macos microvm run`'
+              : '  (no data yet)'
+            : `  nothing matches "${filter}"`,
+      },
+    ]);
+  }
+  const visible = list.slice(top, top + listRows);
+  visible.forEach((m, i) => {
+    listLines.push(row(m, data, theme, listW, layout, top + i === sel, list));
+  });
+  if (list.length > listRows) {
+    const more: Seg0[] = [];
+    if (top > 0) more.push({ t: `${GLYPHS.up(theme)} ${top} more  ` });
+    const below = list.length - top - visible.length;
+    if (below > 0) more.push({ t: `${GLYPHS.down(theme)} ${below} more` });
+    listLines.push(fit(more, listW));
+  }
+
+  let statusLine: Line;
+  if (mode.kind === 'confirm') {
+    const verb = mode.action === 'kill' ? 'Kill' : 'Remove';
+    statusLine = [{ t: `${verb} microVM ${mode.vm.name}? (y/n)`, c: 'yellow', bold: true }];
+  } else if (mode.kind === 'filter') {
+    statusLine = [{ t: `filter: ${filter}_`, bold: true }, { t: '  (Enter keeps, Esc clears)' }];
+  } else if (status) {
+    const c = status.kind === 'error' ? 'red' : status.kind === 'ok' ? 'green' : 'yellow';
+    statusLine = [{ t: status.text, c }];
+  } else statusLine = [{ t: '' }];
+
+  const listBox = h(
+    Box,
+    { flexDirection: 'column', width: listW },
+    ...listLines.map((l, i) => renderLine(l, theme, i)),
+  );
+  let body: ReactElement;
+  if (sideBySide) {
+    body = h(
+      Box,
+      { flexDirection: 'row' },
+      listBox,
+      h(Box, { width: 1 }),
+      h(Box, { flexDirection: 'column', width: detailW }, ...detail.map((l, i) => renderLine(l, theme, i))),
+    );
+  } else if (stackedDetail > 0) {
+    body = h(
+      Box,
+      { flexDirection: 'column' },
+      listBox,
+      ...detail.slice(0, stackedDetail).map((l, i) => renderLine(l, theme, `d${i}`)),
+    );
+  } else body = listBox;
+
+  return h(
+    Box,
+    { flexDirection: 'column', width: columns },
+    ...header.map((l, i) => renderLine(l, theme, `h${i}`)),
+    ...banner.map((l, i) => renderLine(l, theme, `b${i}`)),
+    body,
+    renderLine(fit(statusLine, columns), theme, 's'),
+    renderLine(fit([{ t: HINT }], columns), theme, 'k'),
+  );
+}
+
+type Seg0 = Line[number];
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+
+/** A console line for the pager: escapes and other control bytes dropped, tabs as spaces. */
+export function sanitizeLine(l: string): string {
+  // Colour and cursor sequences whole, so their parameters do not show up as text.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: escape sequences are the point
+  return l
+    .replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '')
+    .replace(/\t/g, '  ')
+    .replace(CONTROL, '');
+}

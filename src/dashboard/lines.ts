@@ -1,0 +1,262 @@
+// The dashboard's text, as lines of styled segments: pure functions of the data, the theme and a
+// width. Every line is cut to its width here (rows never wrap), and every string that came from
+// the agent or a guest goes through safeField, so no control character reaches the terminal.
+import type { Microvm } from '../api/schemas.ts';
+import { bytes, duration, mib, safeField } from '../cli/format.ts';
+import { describeExit } from '../cli/microvm-view.ts';
+import { counts, type DashboardData, healthOf } from './model.ts';
+import { bar, type Colour, dot, GLYPHS, HEALTH_COLOUR, type Theme } from './theme.ts';
+
+export interface Seg {
+  t: string;
+  c?: Colour;
+  bold?: boolean;
+  inverse?: boolean;
+}
+export type Line = Seg[];
+
+export function lineText(line: Line): string {
+  return line.map((s) => s.t).join('');
+}
+
+/** Cuts a line to `width` characters, ending in "…" when something was cut. */
+export function fit(line: Line, width: number): Line {
+  const out: Line = [];
+  let left = Math.max(0, width);
+  const total = line.reduce((n, s) => n + [...s.t].length, 0);
+  if (total <= left) return line;
+  left -= 1;
+  for (const s of line) {
+    if (left <= 0) break;
+    const chars = [...s.t];
+    out.push({ ...s, t: chars.slice(0, left).join('') });
+    left -= Math.min(left, chars.length);
+  }
+  out.push({ t: '…' });
+  return out;
+}
+
+function pad(s: string, w: number): string {
+  const n = [...s].length;
+  return n >= w ? [...s].slice(0, w).join('') : s + ' '.repeat(w - n);
+}
+
+function padStart(s: string, w: number): string {
+  const n = [...s].length;
+  return n >= w ? s : ' '.repeat(w - n) + s;
+}
+
+function short(n: number): string {
+  // RSS in a fixed 6 columns: "123.4M", "1.2G".
+  const m = n / (1024 * 1024);
+  return m >= 1024 ? `${(m / 1024).toFixed(1)}G` : `${m.toFixed(1)}M`;
+}
+
+export type Layout = 'wide' | 'stacked' | 'narrow';
+
+export function layoutFor(columns: number): Layout {
+  if (columns >= 100) return 'wide';
+  if (columns >= 60) return 'stacked';
+  return 'narrow';
+}
+
+/** The header: the Linux side, the agent and Firecracker, the microVM counts. */
+export function headerLines(data: DashboardData, theme: Theme, width: number, filter: string): Line[] {
+  const sep = ` ${GLYPHS.sep(theme)} `;
+  const host = data.hostStatus;
+  const linux: Line = [{ t: 'Linux  ', bold: true }];
+  linux.push({ t: safeField(data.provider ?? host?.provider ?? 'unknown provider') });
+  if (host) {
+    linux.push({ t: ` ${safeField(host.name)} ` });
+    linux.push({ t: host.state, c: host.state === 'running' ? 'green' : 'red' });
+  }
+  if (data.host) {
+    const h = data.host;
+    linux.push({ t: `${sep}${h.cpus} vCPUs` });
+    linux.push({ t: `${sep}mem ${bytes(h.memory_used_bytes)}/${bytes(h.memory_total_bytes)}` });
+    linux.push({ t: `${sep}load ${h.load.map((l) => l.toFixed(2)).join(' ')}` });
+  }
+
+  const a = data.agent;
+  const agent: Line = [{ t: 'Agent  ', bold: true }];
+  if (a.reachable) {
+    agent.push({ t: `${dot(theme, 'running')} up`, c: 'green' });
+  } else if (data.live === 'connecting' && !data.outage) {
+    agent.push({ t: 'connecting', c: 'yellow' });
+  } else {
+    agent.push({ t: `${dot(theme, 'failed')} DOWN`, c: 'red', bold: true });
+  }
+  if (a.version) agent.push({ t: ` ${safeField(a.version.agent)}` });
+  if (a.uptimeS !== null) agent.push({ t: `${sep}up ${duration(a.uptimeS)}` });
+  if (a.rttMs !== null)
+    agent.push({ t: `${sep}rtt ${a.rttMs < 10 ? a.rttMs.toFixed(1) : Math.round(a.rttMs)} ms` });
+  agent.push({ t: `${sep}${safeField(a.url)}` });
+  if (a.reachable) agent.push({ t: `${sep}${data.live === 'events' ? 'live events' : 'polling 2s'}` });
+  const fc: Line = [{ t: 'FC     ', bold: true }];
+  fc.push({ t: a.version ? `firecracker ${safeField(a.version.firecracker ?? 'version unknown')}` : '-' });
+  if (a.version)
+    fc.push({ t: `${sep}${safeField(a.version.arch)}${sep}kvm ${a.version.kvm.usable ? 'ok' : 'unusable'}` });
+
+  const c = counts(data.microvms);
+  const vms: Line = [{ t: `microVMs ${data.microvms.length}`, bold: true }];
+  for (const [state, n] of c) {
+    const health = healthOf({ state, exit: null });
+    vms.push({ t: `${sep}` }, { t: `${n} ${state}`, c: HEALTH_COLOUR[health] });
+  }
+  if (filter !== '') vms.push({ t: `${sep}filter "${safeField(filter)}"`, bold: true });
+
+  if (width < 60) {
+    // Narrow: one line per layer, the essentials only.
+    const a1: Line = [
+      { t: 'agent ' },
+      agent[1] ?? { t: '' },
+      ...(a.rttMs !== null ? [agent[3] ?? { t: '' }] : []),
+    ];
+    return [vms, a1].map((l) => fit(l, width));
+  }
+  return [linux, agent, fc, vms].map((l) => fit(l, width));
+}
+
+/** The banner for a layer that is down: what, the fix, when the next try is. */
+export function outageLines(data: DashboardData, width: number, now: number): Line[] {
+  const o = data.outage;
+  if (!o) return [];
+  const inS = Math.max(0, Math.ceil((o.retryAt - now) / 1000));
+  const what = o.layer === 'vm' ? 'LINUX VM DOWN' : 'AGENT DOWN';
+  return [
+    fit([{ t: `${what}: `, c: 'red', bold: true }, { t: safeField(o.message) }], width),
+    fit([{ t: 'fix: ', bold: true }, { t: safeField(o.fix) }], width),
+    fit([{ t: `retrying in ${inS}s (attempt ${o.attempts}); the list below is from before` }], width),
+  ];
+}
+
+interface Cols {
+  name: number;
+  bar: number;
+}
+
+function colsFor(list: Microvm[], width: number): Cols {
+  const longest = Math.max(4, ...list.map((m) => m.name.length));
+  // sel+dot 4, state 9, vcpus 4, mem 9, cpu bar+5, rss bar+7, uptime 9, plus spaces.
+  const fixed = 4 + 9 + 4 + 9 + 5 + 7 + 9 + 7;
+  const name = Math.min(longest, 24, Math.max(8, width - fixed - 2 * 6));
+  const barW = Math.max(4, Math.min(12, Math.floor((width - fixed - name) / 2)));
+  return { name, bar: barW };
+}
+
+export function tableHeader(list: Microvm[], width: number, layout: Layout): Line {
+  if (layout === 'narrow') return fit([{ t: '  NAME / STATE / CPU / RSS', bold: true }], width);
+  const c = colsFor(list, width);
+  const t = `    ${pad('NAME', c.name)} ${pad('STATE', 9)} ${padStart('VCPU', 4)} ${padStart('MEM', 8)}  ${pad('CPU', c.bar + 5)} ${pad('RSS', c.bar + 7)} UPTIME`;
+  return fit([{ t, bold: true }], width);
+}
+
+/** One microVM row; `selected` draws it in inverse video with a ">" marker. */
+export function row(
+  vm: Microvm,
+  data: DashboardData,
+  theme: Theme,
+  width: number,
+  layout: Layout,
+  selected: boolean,
+  list: Microvm[],
+): Line {
+  const s = data.stats.get(vm.id);
+  const health = healthOf(vm);
+  const colour = HEALTH_COLOUR[health];
+  const mark: Seg = { t: selected ? '> ' : '  ', inverse: selected, bold: selected };
+  const name = safeField(vm.name);
+  const cpu = s ? s.cpu_percent : 0;
+  const rss = s ? s.rss_bytes : 0;
+  const cpuText = s ? `${Math.round(cpu)}%` : '-';
+  const rssText = s ? short(rss) : '-';
+  if (layout === 'narrow') {
+    return fit(
+      [
+        mark,
+        { t: `${dot(theme, health)} `, c: colour },
+        { t: `${name} `, inverse: selected },
+        { t: vm.state, c: colour },
+        { t: ` ${cpuText} ${rssText}` },
+      ],
+      width,
+    );
+  }
+  const c = colsFor(list, width);
+  // CPU: 100% = one core, the bar spans the microVM's vCPUs. RSS: the bar spans its memory.
+  const [cFull, cEmpty] = bar(theme, cpu / (100 * Math.max(1, vm.vcpus)), c.bar);
+  const [rFull, rEmpty] = bar(theme, rss / (vm.memory_mib * 1024 * 1024), c.bar);
+  const uptime = s?.uptime_s != null ? duration(s.uptime_s) : '-';
+  return fit(
+    [
+      mark,
+      { t: `${dot(theme, health)} `, c: colour },
+      { t: `${pad(name, c.name)} `, inverse: selected },
+      { t: pad(vm.state, 9), c: colour },
+      { t: ` ${padStart(String(vm.vcpus), 4)} ${padStart(mib(vm.memory_mib), 8)}  ` },
+      { t: cFull, c: 'green' },
+      { t: cEmpty, c: 'gray' },
+      { t: ` ${padStart(cpuText, 4)} ` },
+      { t: rFull, c: 'yellow' },
+      { t: rEmpty, c: 'gray' },
+      { t: ` ${padStart(rssText, 6)} ` },
+      { t: uptime },
+    ],
+    width,
+  );
+}
+
+/** The details of one microVM, `width` wide; `tail` are its last console lines. */
+export function detailLines(vm: Microvm, width: number, tail: string[], now: Date = new Date()): Line[] {
+  const when = (iso: string | null): string => {
+    if (!iso) return '-';
+    const s = (now.getTime() - Date.parse(iso)) / 1000;
+    return `${safeField(iso)} (${duration(s)} ago)`;
+  };
+  const kv: Array<[string, string]> = [
+    ['id', vm.id],
+    ['state', vm.state + (vm.exit ? ` (${describeExit(vm)})` : '')],
+    ['vcpus', `${vm.vcpus}${vm.smt ? ' (SMT)' : ''}`],
+    ['memory', mib(vm.memory_mib)],
+    ['kernel', vm.kernel],
+    ['rootfs', `${vm.rootfs}${vm.read_only_rootfs ? ' (read-only)' : ''}`],
+    ['boot args', vm.boot_args],
+    ['pid', vm.pid === null ? '-' : String(vm.pid)],
+    ['socket', vm.socket_path],
+    ['created', when(vm.created_at)],
+    ['started', when(vm.started_at)],
+  ];
+  if (vm.exit) {
+    kv.push(
+      ['exit code', vm.exit.code === null ? '-' : String(vm.exit.code)],
+      ['signal', vm.exit.signal ?? '-'],
+      ['reason', vm.exit.reason],
+      ['exited', when(vm.exit.at)],
+    );
+  }
+  const lines: Line[] = [[{ t: safeField(vm.name), bold: true }]];
+  for (const [k, v] of kv) lines.push([{ t: `${pad(k, 10)} `, bold: true }, { t: safeField(v) }]);
+  lines.push([{ t: 'last console lines', bold: true }]);
+  const console = tail.length > 0 ? tail : ['(none yet)'];
+  for (const l of console) lines.push([{ t: `  ${safeField(l)}` }]);
+  return lines.map((l) => fit(l, width));
+}
+
+export const KEYS: Array<[string, string]> = [
+  ['j / k, ↓ / ↑', 'move the selection'],
+  ['g / G', 'first / last microVM'],
+  ['PgUp / PgDn', 'one page up / down'],
+  ['Enter / Space', 'show or hide the details pane'],
+  ['s', 'stop the selected microVM (graceful, then kill after 10 s)'],
+  ['K', 'kill it (asks y/n)'],
+  ['p', 'pause it, or resume it when paused'],
+  ['d', 'remove it (asks y/n; only when it is not running)'],
+  ['a', 'attach its console full screen; Ctrl+] comes back'],
+  ['l', 'its console log in a pager (j/k, PgUp/PgDn, g/G, q back)'],
+  ['/', 'filter by name (Enter keeps it, Esc clears it)'],
+  ['?', 'this help'],
+  ['q, Esc, Ctrl+C', 'quit'],
+];
+
+export const HINT =
+  'j/k move  ⏎ details  s stop  K kill  p pause  d remove  a attach  l log  / filter  ? help  q quit';

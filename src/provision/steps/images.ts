@@ -1,0 +1,208 @@
+// The guest kernel and the default rootfs. A kernel is downloaded and must match the sha256 pinned
+// in assets.ts (or is given with --kernel), and must be uncompressed for the Linux side's
+// architecture; a rootfs is built from Alpine (or given with --rootfs) and must be ext4. Files are
+// checked before they are copied, and every copy lands under a temp name first (remote-files.ts).
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ExecError } from '../../host/errors.ts';
+import { remoteSha256, sha256Bytes, sha256File, writeRemoteFile } from '../../host/remote-files.ts';
+import { ALPINE_VERSION, assetSet, KERNEL_CI_VERSION, KERNEL_VERSION, ROOTFS_SIZE } from '../assets.ts';
+import {
+  fileSource,
+  installedMatches,
+  linuxArch,
+  recordInstalled,
+  remoteScratch,
+  removeRemote,
+  type SetupContext,
+} from '../context.ts';
+import { ProvisionError } from '../errors.ts';
+import { fetchVerified } from '../fetch-verified.ts';
+import { buildRootfsArgv } from '../rootfs/build.ts';
+import { INIT_SCRIPT } from '../rootfs/init.ts';
+import type { Step } from '../runner.ts';
+import { checkExt4, checkKernel, localHead, remoteHead } from '../validate.ts';
+import { inspectInstalled, refuse } from './common.ts';
+
+async function kernelSource(ctx: SetupContext): Promise<string> {
+  return ctx.options.kernel
+    ? fileSource(ctx, 'kernel', ctx.options.kernel)
+    : `kernel:${KERNEL_CI_VERSION}:${await linuxArch(ctx)}:${KERNEL_VERSION}`;
+}
+
+const fileName = (path: string) => path.slice(path.lastIndexOf('/') + 1);
+
+export function kernelStep(ctx: SetupContext): Step {
+  const p = ctx.provider;
+  const layout = p.layout;
+  const root = p.agentDirNeedsRoot;
+  const given = ctx.options.kernel;
+  const inspect = async () => {
+    const arch = await linuxArch(ctx);
+    const rec = ctx.state.installed.kernel;
+    const r = await inspectInstalled(
+      ctx,
+      'kernel',
+      layout.kernel,
+      (head) => checkKernel(head, arch),
+      () => `${rec?.version ?? 'a kernel'} (${layout.kernel})`,
+    );
+    // A downloaded kernel must still be the pinned one.
+    const pin = assetSet(arch, ctx.options.assetsUrl, ctx.options.kernelSha256).kernel.sha256;
+    if (r.ok && rec?.source.startsWith('kernel:') && rec.sha256 !== pin)
+      return {
+        ok: false,
+        detail: `${layout.kernel} is not the pinned kernel (sha256 ${pin})`,
+        fix: 'fc-macos setup --force',
+      };
+    return r;
+  };
+  return {
+    id: 'kernel',
+    title: given ? 'guest kernel (given file)' : `guest kernel ${KERNEL_VERSION}`,
+    forceable: true,
+    inspect,
+    async check() {
+      if (!(await installedMatches(ctx, 'kernel', await kernelSource(ctx), layout.kernel))) return false;
+      return (await inspect()).ok;
+    },
+    async run(progress) {
+      const source = await kernelSource(ctx);
+      const arch = await linuxArch(ctx);
+      let local = given;
+      if (!local) {
+        const spec = assetSet(arch, ctx.options.assetsUrl, ctx.options.kernelSha256).kernel;
+        local = await fetchVerified(ctx.paths, spec, ctx.fetch, progress);
+      }
+      const verdict = checkKernel(await localHead(local), arch);
+      if (!verdict.ok) {
+        throw refuse(
+          Boolean(given),
+          given ? `--kernel ${given}` : `the downloaded kernel ${local}`,
+          verdict.why,
+          arch === 'aarch64'
+            ? 'give an uncompressed arm64 Image (`fc-macos setup --kernel FILE`)'
+            : 'give an uncompressed ELF vmlinux, not a bzImage (`fc-macos setup --kernel FILE`)',
+        );
+      }
+      progress('installing');
+      await p.copyIn(local, layout.kernel, { mode: 0o644, root });
+      const version = given
+        ? `given file ${fileName(given)}`
+        : `Linux ${KERNEL_VERSION} (Firecracker CI ${KERNEL_CI_VERSION})`;
+      await recordInstalled(ctx, 'kernel', source, layout.kernel, version);
+    },
+  };
+}
+
+/** The prebuilt fc-guest for the guest's architecture (dist/guest beside the agent bundle), if any. */
+async function guestBinary(ctx: SetupContext): Promise<{ path: string; sha256: string } | null> {
+  const path = join(dirname(ctx.agentBundle), 'guest', `fc-guest-${await linuxArch(ctx)}`);
+  return existsSync(path) ? { path, sha256: await sha256File(path) } : null;
+}
+
+async function rootfsSource(ctx: SetupContext): Promise<string> {
+  if (ctx.options.rootfs) return fileSource(ctx, 'rootfs', ctx.options.rootfs);
+  const guest = await guestBinary(ctx);
+  return `alpine:${ALPINE_VERSION}:${await linuxArch(ctx)}:init-${sha256Bytes(INIT_SCRIPT).slice(0, 16)}:guest-${guest ? guest.sha256.slice(0, 16) : 'none'}`;
+}
+
+export function rootfsStep(ctx: SetupContext): Step {
+  const p = ctx.provider;
+  const layout = p.layout;
+  const root = p.agentDirNeedsRoot;
+  const given = ctx.options.rootfs;
+  const inspect = () =>
+    inspectInstalled(ctx, 'rootfs', layout.rootfs, checkExt4, () => {
+      const rec = ctx.state.installed.rootfs;
+      return `${rec?.version ?? 'an ext4 image'} (${layout.rootfs})`;
+    });
+  return {
+    id: 'rootfs',
+    title: given ? 'rootfs (given file)' : `default rootfs (Alpine ${ALPINE_VERSION})`,
+    forceable: true,
+    inspect,
+    async check() {
+      if (!(await installedMatches(ctx, 'rootfs', await rootfsSource(ctx), layout.rootfs))) return false;
+      return (await inspect()).ok;
+    },
+    async run(progress) {
+      const source = await rootfsSource(ctx);
+      if (given) {
+        const verdict = checkExt4(await localHead(given));
+        if (!verdict.ok)
+          throw refuse(
+            true,
+            `--rootfs ${given}`,
+            verdict.why,
+            'give an ext4 image (`mkfs.ext4 -d DIR FILE SIZE` makes one)',
+          );
+        progress(`copying ${given}`);
+        await p.copyIn(given, layout.rootfs, { mode: 0o644, root });
+        await recordInstalled(ctx, 'rootfs', source, layout.rootfs, `given file ${fileName(given)}`);
+        return;
+      }
+      const spec = assetSet(await linuxArch(ctx), ctx.options.assetsUrl).alpine;
+      const tarball = await fetchVerified(ctx.paths, spec, ctx.fetch, progress);
+      const scratch = remoteScratch(ctx, 'rootfs');
+      try {
+        progress('building the ext4 image');
+        const remoteTarball = join(scratch, spec.fileName);
+        const init = join(scratch, 'init');
+        const image = join(scratch, 'rootfs.ext4');
+        await p.copyIn(tarball, remoteTarball, { mode: 0o600, root });
+        await writeRemoteFile((a, o) => p.exec(a, o), init, INIT_SCRIPT, { mode: 0o755, root });
+        const guest = await guestBinary(ctx);
+        let remoteGuest: string | undefined;
+        if (guest) {
+          progress('adding the guest agent fc-guest');
+          remoteGuest = join(scratch, 'fc-guest');
+          await p.copyIn(guest.path, remoteGuest, { mode: 0o755, root });
+          const got = await remoteSha256((a, o) => p.exec(a, o), remoteGuest, root);
+          if (got !== guest.sha256) {
+            throw new ProvisionError(
+              'checksum_mismatch',
+              `fc-guest copied to the Linux side has sha256 ${got ?? '(missing)'}, expected ${guest.sha256}`,
+              'fc-macos setup --force',
+            );
+          }
+        } else {
+          progress(
+            `no prebuilt fc-guest for ${await linuxArch(ctx)} beside ${ctx.agentBundle}: the rootfs has no guest agent (exec, cp and a clean stop need it; build it with "npm run build")`,
+          );
+        }
+        const argv = buildRootfsArgv({
+          ...(remoteGuest ? { guest: remoteGuest } : {}),
+          tarball: remoteTarball,
+          init,
+          out: image,
+          size: ROOTFS_SIZE,
+          workDir: join(scratch, 'build'),
+        });
+        const res = await p.exec(argv, { root, timeoutMs: 300_000 });
+        if (res.exitCode !== 0)
+          throw new ExecError(argv.slice(0, 2), res.exitCode, res.stderr, 'building the rootfs');
+        const head = await remoteHead(p.exec.bind(p), image, root);
+        const verdict = head ? checkExt4(head) : { ok: false as const, why: 'is missing' };
+        if (!verdict.ok)
+          throw refuse(false, `the built rootfs ${image}`, verdict.why, 'fc-macos setup --force');
+        const mv = ['mv', '-f', image, layout.rootfs];
+        const moved = await p.exec(
+          ['sh', '-c', 'mkdir -p "$(dirname "$2")" && mv -f "$1" "$2"', 'fc-macos-mv', image, layout.rootfs],
+          { root },
+        );
+        if (moved.exitCode !== 0)
+          throw new ExecError(mv, moved.exitCode, moved.stderr, `installing ${layout.rootfs}`);
+      } finally {
+        await removeRemote(ctx, scratch);
+      }
+      await recordInstalled(
+        ctx,
+        'rootfs',
+        source,
+        layout.rootfs,
+        `Alpine ${ALPINE_VERSION} with fc-macos /init`,
+      );
+    },
+  };
+}
