@@ -3,6 +3,8 @@
 import { existsSync } from 'node:fs';
 import WebSocket from 'ws';
 import { type BenchAgent, startAgent } from './agent.ts';
+import { benchCliStartup } from './cli-startup.ts';
+import { benchDashboard } from './dashboard.ts';
 import { directConsoleRoundTrips, directCreate, directLatencies, OutputLog, roundTrips } from './direct.ts';
 import {
   bootFiles,
@@ -33,6 +35,7 @@ const N_RSS_VMS = quick ? 10 : 50;
 const N_KEYS = quick ? 20 : 100;
 const N_NET = quick ? 100 : 500;
 const PAYLOAD_NOTE = 'round trips of 64 bytes, a fifth as many new connections, one 100 MiB download';
+const N_CLI = quick ? 10 : 30;
 
 function realFirecracker(): { path: string } | { skip: string } {
   if (!existsSync(realFirecrackerBin))
@@ -287,6 +290,12 @@ async function main(): Promise<void> {
     await run('net', `port-forward vs direct TCP to the same guest port, ${N_NET} ${PAYLOAD_NOTE}`, () =>
       withCleanup((cleanup) => benchNet(cleanup, N_NET)),
     );
+  await run('dashboard', 'dashboard: refresh render and idle CPU (bench/dashboard.ts)', () =>
+    withCleanup((cleanup) => benchDashboard(cleanup, quick)),
+  );
+  await run('cli', `CLI start-up, ${N_CLI} runs of each, interleaved (whole processes)`, () =>
+    withCleanup((cleanup) => benchCliStartup(cleanup, N_CLI)),
+  );
   console.log(`\ntotal ${((Date.now() - started) / 1000).toFixed(1)} s`);
   if (failed) process.exitCode = 1;
 }

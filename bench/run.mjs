@@ -7,14 +7,15 @@
 // (and on whatever else runs on it). A ratio near 1x means the agent adds little; the tables say
 // which baseline each line is compared with.
 //
-// Options: --only create,passthrough,rss,console,net (a subset), --quick (fewer iterations).
+// Options: --only create,passthrough,rss,console,net,dashboard,cli (a subset), --quick (fewer iterations).
 // FC_BENCH_FIRECRACKER=<path> picks the real firecracker (default: ../shared/bin/...-x86_64 when
 // present and /dev/kvm exists); without one the real-binary lines are skipped with the reason.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildSync } from 'esbuild';
+import { build, buildSync } from 'esbuild';
+import { noReactDevtools } from '../scripts/esbuild-ink.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cacheDir = join(root, 'node_modules', '.cache', 'fc-macos-bench');
@@ -48,7 +49,9 @@ if (!existsSync(join(root, 'dist', 'fc-agent.mjs'))) {
 }
 
 const outfile = join(cacheDir, 'main.mjs');
-buildSync({
+// Async build: plugins (the dashboard bench bundles Ink) need it.
+await build({
+  plugins: [noReactDevtools],
   entryPoints: [join(root, 'bench', 'main.ts')],
   outfile,
   bundle: true,

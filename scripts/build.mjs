@@ -1,41 +1,42 @@
 // Bundles the CLI, the SDK and the single-file agent. The agent bundle must run on Node 18
-// (Ubuntu's apt nodejs inside the Linux VM), so it targets node18 and carries its dependencies.
-import { chmod } from 'node:fs/promises';
+// (Ubuntu's apt nodejs inside the Linux VM), so it targets node18, carries its dependencies and
+// stays one file. The CLI is split (ESM chunks beside dist/cli.mjs, loaded by dynamic import) so
+// that a command loads only what it uses: `--help` never parses zod, YAML or ws. Everything is
+// minified; the chunks sit in dist/ itself so import.meta.url means the same in each of them.
+import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
 import { build } from 'esbuild';
+import { noReactDevtools } from './esbuild-ink.mjs';
 
-// ws is CommonJS; inside an ESM bundle its require() calls need a real require.
+// ws, commander and yaml are CommonJS: inside an ESM bundle their require() calls need a real
+// require. Made on first use: most CLI chunks never call it, and createRequire is not free.
 const requireShim =
-  "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
-
-// Ink imports React DevTools only when DEV=true; it is not a dependency, so it resolves to nothing.
-const noDevtools = {
-  name: 'no-react-devtools',
-  setup(b) {
-    b.onResolve({ filter: /^react-devtools-core$/ }, () => ({
-      path: 'react-devtools-core',
-      namespace: 'none',
-    }));
-    b.onLoad({ filter: /.*/, namespace: 'none' }, () => ({ contents: 'export default undefined;' }));
-  },
-};
+  "import { createRequire as __cr } from 'node:module'; let __rq; const require = (id) => (__rq ??= __cr(import.meta.url))(id);";
 
 const common = {
   bundle: true,
   platform: 'node',
   format: 'esm',
+  minify: true,
   sourcemap: false,
   logLevel: 'warning',
   banner: { js: `#!/usr/bin/env node\n${requireShim}` },
 };
 
+// Chunks of an earlier build would pile up (their names are content hashes); dist/guest and the
+// rest stay.
+await mkdir('dist', { recursive: true });
+for (const f of await readdir('dist')) if (/^cli-[A-Z0-9]+\.mjs$/.test(f)) await rm(`dist/${f}`);
 await Promise.all([
-  // The dashboard's Ink and React are in this bundle, but only run when `dashboard` imports them.
+  // The dashboard's Ink and React are in their own chunks, loaded only when `dashboard` runs.
   build({
     ...common,
-    entryPoints: ['src/cli/bin.ts'],
-    outfile: 'dist/cli.mjs',
+    entryPoints: { cli: 'src/cli/bin.ts' },
+    outdir: 'dist',
+    splitting: true,
+    chunkNames: 'cli-[hash]',
+    outExtension: { '.js': '.mjs' },
     target: 'node20',
-    plugins: [noDevtools],
+    plugins: [noReactDevtools],
   }),
   build({ ...common, entryPoints: ['src/agent/bin.ts'], outfile: 'dist/fc-agent.mjs', target: 'node18' }),
   build({

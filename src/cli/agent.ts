@@ -1,10 +1,10 @@
 // Where the agent is and how to reach it: --agent-url / FC_MACOS_AGENT_URL and FC_MACOS_TOKEN
 // override; otherwise the host provider of the user's config says where (Tart VM's IP, or
-// localhost), and the token comes from the config dir.
+// localhost), remembered in agent-address.ts, and the token comes from the config dir.
 import { AgentClient } from '../client/agent-client.ts';
-import { fcMacosPaths } from '../config/paths.ts';
+import { type FcMacosPaths, fcMacosPaths } from '../config/paths.ts';
 import { readToken } from '../config/token.ts';
-import { cliTarget } from '../provision/cli-support.ts';
+import { type AgentAddress, cachedAddress, forgetAddress, rememberAddress } from './agent-address.ts';
 import { UsageError } from './errors.ts';
 
 export interface AgentLocation {
@@ -14,6 +14,8 @@ export interface AgentLocation {
   unreachableHint: string;
   /** What fixes a refused token. */
   authHint: string;
+  /** Set when url came from the cache: asks the provider again (AgentClientOptions.relocate). */
+  relocate?: () => Promise<string>;
 }
 
 export interface AgentFlags {
@@ -40,15 +42,13 @@ export function parseAgentUrl(value: string, from: string): string {
  * The agent URL from the host provider (Tart: the VM's IP; local: 127.0.0.1), and what fixes it
  * when it does not answer. The one place that asks the provider.
  */
-async function agentUrlFromProvider(): Promise<{ url: string; hint: string }> {
+async function addressFromProvider(paths: FcMacosPaths): Promise<AgentAddress> {
+  // The host layer (config, YAML, Tart's CLI) loads only here: a cached address needs none of it.
+  const { cliTarget } = await import('../provision/cli-support.ts');
   const { provider } = await cliTarget();
-  // Tart: the VM (and with it the agent) is usually just stopped. Local: the agent daemon stopped,
-  // unless this host was never set up.
-  const hint =
-    provider.name === 'tart'
-      ? 'run `fc-macos vm start`'
-      : 'run `fc-macos vm start` to start it (or `fc-macos setup` if this host was never set up)';
-  return { url: await provider.agentUrl(), hint };
+  const address = { url: await provider.agentUrl(), hint: provider.text.agentDownFix };
+  await rememberAddress(paths, address);
+  return address;
 }
 
 export async function locateAgent(
@@ -76,7 +76,15 @@ export async function locateAgent(
       authHint,
     };
   }
-  const { url, hint } = await agentUrlFromProvider();
+  const cached = await cachedAddress(paths);
+  if (cached) {
+    const relocate = async (): Promise<string> => {
+      await forgetAddress(paths);
+      return (await addressFromProvider(paths)).url;
+    };
+    return { url: cached.url, token, unreachableHint: cached.hint, authHint, relocate };
+  }
+  const { url, hint } = await addressFromProvider(paths);
   return { url, token, unreachableHint: hint, authHint };
 }
 
@@ -90,5 +98,6 @@ export async function connectAgent(
     token: loc.token ?? undefined,
     unreachableHint: loc.unreachableHint,
     authHint: loc.authHint,
+    relocate: loc.relocate,
   });
 }

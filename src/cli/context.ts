@@ -3,8 +3,7 @@
 // must work without an agent). `action()` wraps a command so every failure is reported the same way.
 import type { Command } from 'commander';
 import type { AgentClient } from '../client/agent-client.ts';
-import { connectAgent } from './agent.ts';
-import { describeError, UsageError } from './errors.ts';
+import { UsageError } from './errors.ts';
 import { ansiPaint, colourWanted, noPaint, type Paint, terminalSafe } from './format.ts';
 
 export interface GlobalFlags {
@@ -40,7 +39,9 @@ export class Output {
   }
 
   /** Reports a failure: the sentence on stderr, and in --json mode the error object on stdout. */
-  error(err: unknown): number {
+  async error(err: unknown): Promise<number> {
+    // Loaded on failure only: it brings every layer's error classes.
+    const { describeError } = await import('./describe-error.ts');
     const { code, message, exitCode } = describeError(err);
     this.stderr.write(`fc-macos: ${terminalSafe(message)}\n`);
     if (this.json) this.stdout.write(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
@@ -81,7 +82,8 @@ export function action<O>(
       out,
       globals,
       client: () => {
-        client ??= connectAgent(globals);
+        // The client, and zod with it, loads when a command first talks to the agent.
+        client ??= import('./agent.ts').then((m) => m.connectAgent(globals));
         return client;
       },
     };
@@ -91,7 +93,7 @@ export function action<O>(
         if (a === '') throw new UsageError(`${cmd.name()}: a NAME is empty; give a microVM name or id`);
       process.exitCode = (await body(ctx)) ?? 0;
     } catch (err) {
-      process.exitCode = out.error(err);
+      process.exitCode = await out.error(err);
     }
   };
 }

@@ -7,14 +7,15 @@ import { registerCp } from './commands/cp.ts';
 import { registerDashboard } from './commands/dashboard.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerExec } from './commands/exec.ts';
-import { registerFirecrackerApi } from './commands/firecracker-api.ts';
+import { registerFirecrackerApi } from './commands/fc/index.ts';
 import { registerMicrovm } from './commands/microvm.ts';
 import { registerPortForward } from './commands/port-forward.ts';
 import { registerSetup } from './commands/setup.ts';
 import { registerUninstall } from './commands/uninstall.ts';
 import { registerVersion } from './commands/version.ts';
 import { registerVm } from './commands/vm.ts';
-import { describeError, EXIT_USAGE } from './errors.ts';
+import { EXIT_USAGE } from './errors.ts';
+import { loadFlagChecks, needsFlagChecks } from './flag-parsers.ts';
 import { terminalSafe } from './format.ts';
 
 export type RegisterCommand = (program: Command) => void;
@@ -66,6 +67,8 @@ export async function main(argv: string[]): Promise<number> {
   // become the JSON error object on stdout, like every other failure.
   const json = argv.slice(2).includes('--json');
   try {
+    // Before parsing: the flag parsers that check with zod run during it (flag-parsers.ts).
+    if (needsFlagChecks(argv.slice(2))) await loadFlagChecks();
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
@@ -77,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       return EXIT_USAGE;
     }
+    const { describeError } = await import('./describe-error.ts');
     const report = describeError(err);
     process.stderr.write(`fc-macos: ${terminalSafe(report.message)}\n`);
     if (json)

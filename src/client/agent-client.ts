@@ -30,6 +30,7 @@ import { type ExecStream, type ExecStreamHandlers, openExecStream } from './exec
 import { type CopyResult, type ExecBufferedResult, GuestApi } from './guest.ts';
 import { AgentHttp, DEFAULT_TIMEOUT_MS } from './http.ts';
 import { openPortForward } from './port-forward.ts';
+import { textAnswer } from './transport.ts';
 
 export interface AgentClientOptions {
   /** e.g. http://127.0.0.1:8080 */
@@ -42,6 +43,12 @@ export interface AgentClientOptions {
   unreachableHint?: string;
   /** Appended to a 401 message: how to get the right token. */
   authHint?: string;
+  /**
+   * For a baseUrl that came from a cache: called once when a request could not reach the agent at
+   * all (nothing was sent); returns where the agent is now. A different URL gets the request
+   * again; the same one keeps the error. Its own error (e.g. "the VM is stopped") is thrown as is.
+   */
+  relocate?: () => Promise<string>;
 }
 
 export interface LogsOptions {
@@ -75,6 +82,7 @@ export class AgentClient {
       timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       unreachableHint: opts.unreachableHint,
       authHint: opts.authHint,
+      relocate: opts.relocate,
     });
   }
 
@@ -229,9 +237,9 @@ export class AgentClient {
     }
     // The agent's own refusals carry its error shape; Firecracker's carry fault_message.
     if (!res.ok && isAgentError(parsed)) {
-      return this.http.fail(m, full, new Response(text, { status: res.status }));
+      return this.http.fail(m, full, textAnswer(res.status, text));
     }
-    if (res.status === 401) return this.http.fail(m, full, new Response(text, { status: 401 }));
+    if (res.status === 401) return this.http.fail(m, full, textAnswer(401, text));
     return { status: res.status, body: parsed };
   }
 
@@ -305,7 +313,6 @@ export class AgentClient {
     const http = this.http;
     return {
       async *[Symbol.asyncIterator]() {
-        if (!body) return;
         const reader = body.getReader();
         try {
           for (;;) {

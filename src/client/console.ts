@@ -1,7 +1,7 @@
 // A client of the console WebSocket (docs/console-protocol.md). Output that arrives before anyone
 // listens (the history frame can come with the upgrade itself) is kept and handed to the first
 // listener, so attaching never loses the start of the console.
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import {
   CLOSE_AGENT_SHUTDOWN,
   CLOSE_CLIENT_TOO_SLOW,
@@ -91,12 +91,12 @@ export class ConsoleConnection {
   }
 
   get isOpen(): boolean {
-    return this.ws.readyState === WebSocket.OPEN;
+    return this.ws.readyState === OPEN;
   }
 
   /** Sends bytes to the guest's serial input (strings as UTF-8). Ignored once the connection is over. */
   write(data: Uint8Array | string): void {
-    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.ws.readyState !== OPEN) return;
     this.ws.send(typeof data === 'string' ? Buffer.from(data, 'utf8') : data, { binary: true });
   }
 
@@ -104,7 +104,7 @@ export class ConsoleConnection {
   close(): Promise<ConsoleEnd> {
     if (!this.endInfo) {
       this.closingByUs = true;
-      if (this.ws.readyState === WebSocket.CONNECTING || this.ws.readyState === WebSocket.OPEN) {
+      if (this.ws.readyState === CONNECTING || this.ws.readyState === OPEN) {
         this.ws.close(1000, 'detached');
         // A peer that never answers the close handshake must not keep us waiting.
         const t = setTimeout(() => this.ws.terminate(), 2000);
@@ -158,10 +158,16 @@ export interface OpenConsoleOptions {
   authHint?: string;
 }
 
+// WebSocket readyState values (the standard's numbers; ws uses them too).
+const CONNECTING = 0;
+const OPEN = 1;
+
 /** Opens the WebSocket; rejects with the agent's typed error when the upgrade is refused. */
-export function openConsole(opts: OpenConsoleOptions): Promise<ConsoleConnection> {
+export async function openConsole(opts: OpenConsoleOptions): Promise<ConsoleConnection> {
+  // ws loads with the first console: listing or stopping microVMs never needs it.
+  const { default: WebSocketClass } = await import('ws');
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(opts.wsUrl, { headers: opts.headers, handshakeTimeout: opts.timeoutMs });
+    const ws = new WebSocketClass(opts.wsUrl, { headers: opts.headers, handshakeTimeout: opts.timeoutMs });
     // Built before 'open' so that no frame can arrive without a listener.
     const conn = new ConsoleConnection(ws);
     let settled = false;

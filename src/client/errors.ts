@@ -50,6 +50,9 @@ export class AgentAuthError extends AgentClientError {
 
 /** Connection refused, name not resolved, reset, or no answer in time. */
 export class AgentUnreachableError extends AgentClientError {
+  /** True when nothing reached the agent (connection refused, no route, …): sending again is safe. */
+  notSent = false;
+
   constructor(
     readonly url: string,
     /** Short cause: "connection refused", "no answer within 30s", … */
@@ -77,6 +80,31 @@ export class AgentProtocolError extends AgentClientError {
 }
 
 /** Maps a Node network error code to a few words a user understands. */
+// Failures before a connection existed: the request cannot have reached the agent.
+const NOT_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** Whether a fetch failure happened before anything was sent (so sending again is safe). */
+export function notSent(err: unknown): boolean {
+  const seen = new Set<unknown>();
+  for (
+    let cur = err;
+    cur && typeof cur === 'object' && !seen.has(cur);
+    cur = (cur as { cause?: unknown }).cause
+  ) {
+    seen.add(cur);
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string' && NOT_SENT.has(code)) return true;
+  }
+  return false;
+}
+
 export function describeNetworkError(err: unknown): string {
   const seen = new Set<unknown>();
   let cur: unknown = err;

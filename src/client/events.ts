@@ -50,9 +50,7 @@ export async function* readEvents(http: AgentHttp, opts: EventsOptions): AsyncGe
     // headers; the body is read without one.
   });
   if (!res.ok) await http.fail('GET', path, res);
-  const body = res.body;
-  if (!body) return;
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   const onAbort = (): void => void reader.cancel().catch(() => undefined);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   let buffer = '';

@@ -1,6 +1,6 @@
 // The SDK's streaming exec: one WebSocket per command (GET .../exec; message shapes in
 // src/api/guest.ts). Output arrives through the handlers as it is produced.
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import {
   EXEC_STDERR,
   EXEC_STDOUT,
@@ -37,12 +37,12 @@ export class ExecStream {
   }
 
   private sendControl(c: GuestExecControl): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(c));
+    if (this.ws.readyState === WS_OPEN) this.ws.send(JSON.stringify(c));
   }
 
   /** Bytes for the command's stdin (needs `stdin: true`). */
   write(data: Buffer | string): void {
-    if (this.ws.readyState === WebSocket.OPEN)
+    if (this.ws.readyState === WS_OPEN)
       this.ws.send(typeof data === 'string' ? Buffer.from(data) : data, { binary: true });
   }
 
@@ -66,16 +66,21 @@ export class ExecStream {
   }
 }
 
+/** WebSocket's OPEN readyState (the standard's number; ws uses it too). */
+const WS_OPEN = 1;
+
 /** Starts a command; resolves once it runs, rejects with the agent's error when it cannot start. */
-export function openExecStream(
+export async function openExecStream(
   http: AgentHttp,
   path: string,
   req: GuestExecStreamRequest,
   handlers: ExecStreamHandlers = {},
 ): Promise<ExecStream> {
   const wsUrl = http.url(path).replace(/^http/, 'ws');
+  // ws loads with the first exec stream, not with the client.
+  const { default: WebSocketClass } = await import('ws');
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(wsUrl, { headers: http.headers(), handshakeTimeout: http.timeoutMs });
+    const ws = new WebSocketClass(wsUrl, { headers: http.headers(), handshakeTimeout: http.timeoutMs });
     let started = false;
     let settle: { resolve: (e: ExecExitStatus) => void; reject: (e: Error) => void } | null = null;
     const exit = new Promise<ExecExitStatus>((res, rej) => {

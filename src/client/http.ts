@@ -5,8 +5,10 @@ import {
   AgentUnreachableError,
   describeNetworkError,
   errorFromAnswer,
+  notSent,
   snippet,
 } from './errors.ts';
+import { type AgentResponse, exchange } from './transport.ts';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -16,6 +18,8 @@ export interface HttpOptions {
   timeoutMs: number;
   unreachableHint?: string;
   authHint?: string;
+  /** See AgentClientOptions.relocate. */
+  relocate?: () => Promise<string>;
 }
 
 export interface SendOptions {
@@ -28,11 +32,19 @@ export interface SendOptions {
   signal?: AbortSignal;
 }
 
+/** An answer whose body is still to read (ours, or a fetch Response). */
+type Answered = Pick<AgentResponse, 'status' | 'text'>;
+
 export class AgentHttp {
-  readonly baseUrl: string;
+  #baseUrl: string;
+  #relocated = false;
 
   constructor(private readonly opts: HttpOptions) {
-    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.#baseUrl = opts.baseUrl.replace(/\/+$/, '');
+  }
+
+  get baseUrl(): string {
+    return this.#baseUrl;
   }
 
   get token(): string | undefined {
@@ -61,7 +73,23 @@ export class AgentHttp {
    * Sends a request; resolves with the response once its headers are in, whatever its status.
    * Throws AgentUnreachableError when there is no response.
    */
-  async send(method: string, path: string, opts: SendOptions = {}): Promise<Response> {
+  async send(method: string, path: string, opts: SendOptions = {}): Promise<AgentResponse> {
+    try {
+      return await this.sendOnce(method, path, opts);
+    } catch (err) {
+      if (!this.opts.relocate || this.#relocated || !(err instanceof AgentUnreachableError) || !err.notSent)
+        throw err;
+      // The address came from a cache and nothing reached the agent: ask where it is now (this
+      // may throw the host layer's own error, e.g. the VM is stopped), and try once more there.
+      this.#relocated = true;
+      const next = (await this.opts.relocate()).replace(/\/+$/, '');
+      if (next === this.#baseUrl) throw err;
+      this.#baseUrl = next;
+      return this.sendOnce(method, path, opts);
+    }
+  }
+
+  private async sendOnce(method: string, path: string, opts: SendOptions): Promise<AgentResponse> {
     const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs;
     const ctrl = new AbortController();
     let timedOut = false;
@@ -73,7 +101,7 @@ export class AgentHttp {
     opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
     const headers = this.headers(opts.json === undefined ? {} : { 'content-type': 'application/json' });
     try {
-      return await fetch(this.url(path, opts.query), {
+      return await exchange(this.url(path, opts.query), {
         method,
         headers,
         body: opts.json === undefined ? undefined : JSON.stringify(opts.json),
@@ -82,14 +110,16 @@ export class AgentHttp {
     } catch (err) {
       if (timedOut) throw this.unreachable(`no answer within ${Math.round(timeoutMs / 1000)}s`);
       if (opts.signal?.aborted) throw err;
-      throw this.unreachable(describeNetworkError(err));
+      const e = this.unreachable(describeNetworkError(err));
+      e.notSent = notSent(err);
+      throw e;
     } finally {
       clearTimeout(timer);
     }
   }
 
   /** Reads the body of a failed response and throws the matching typed error. */
-  async fail(method: string, path: string, res: Response): Promise<never> {
+  async fail(method: string, path: string, res: Answered): Promise<never> {
     const text = await readText(res, this);
     throw errorFromAnswer(res.status, text, {
       baseUrl: this.baseUrl,
@@ -130,7 +160,7 @@ export class AgentHttp {
   }
 }
 
-async function readText(res: Response, http: AgentHttp): Promise<string> {
+async function readText(res: Answered, http: AgentHttp): Promise<string> {
   try {
     return await res.text();
   } catch (err) {

@@ -1,7 +1,6 @@
 // The client end of the agent's port-forward upgrade (src/api/network.ts PORT_FORWARD_PROTOCOL):
 // one call, one TCP connection to a guest port, as a socket of plain bytes.
 import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import { PORT_FORWARD_PROTOCOL } from '../api/network.ts';
 import { describeNetworkError, errorFromAnswer } from './errors.ts';
@@ -15,11 +14,12 @@ export interface PortForwardTarget {
 }
 
 /** Resolves to the socket once the agent has connected to the guest (101). */
-export function openPortForward(t: PortForwardTarget, idOrName: string, port: number): Promise<Socket> {
+export async function openPortForward(t: PortForwardTarget, idOrName: string, port: number): Promise<Socket> {
   const url = new URL(
     `${t.baseUrl}/agent/microvms/${encodeURIComponent(idOrName)}/port-forward?port=${port}`,
   );
-  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  // node:https (and TLS) loads only for an https agent URL.
+  const request = url.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
   return new Promise((resolve, reject) => {
     const req = request(url, {
       method: 'GET',

@@ -1,11 +1,11 @@
 // config.yaml: the user's defaults. Every field is optional; absent ones take the defaults below.
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_MEMORY_MIB, DEFAULT_VCPUS, MAX_VCPUS, MIN_MEMORY_MIB } from '../api/schemas.ts';
 import { ConfigError } from './errors.ts';
 import { type FcMacosPaths, fcMacosPaths } from './paths.ts';
+import { writePrivateFile } from './private-file.ts';
 
 export const DEFAULT_VM_NAME = 'fc-macos-linux';
 export const DEFAULT_AGENT_PORT = 8080;
@@ -89,15 +89,8 @@ export async function loadConfig(paths: FcMacosPaths = fcMacosPaths()): Promise<
   return resolveConfig(await readConfigFile(paths));
 }
 
-/** Writes a file readable by its owner only, atomically (temp file + rename in the same dir). */
-export async function writePrivateFile(path: string, data: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, data, { mode: 0o600 });
-  await chmod(tmp, 0o600);
-  await rename(tmp, path);
-}
-
 export async function writeConfigFile(file: ConfigFile, paths: FcMacosPaths = fcMacosPaths()): Promise<void> {
   await writePrivateFile(paths.configFile, YAML.stringify(configFileSchema.parse(file)));
 }
+
+export { writePrivateFile } from './private-file.ts';

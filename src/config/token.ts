@@ -1,8 +1,8 @@
 // The agent token on the user's side. FC_MACOS_TOKEN overrides the file.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { writePrivateFile } from './config.ts';
 import { type FcMacosPaths, fcMacosPaths } from './paths.ts';
+import { writePrivateFile } from './private-file.ts';
 
 export function generateToken(): string {
   return randomBytes(32).toString('base64url');

@@ -1,14 +1,21 @@
 // The Ink view: header, banner, list, details, status line, and the keys. Data comes from the
 // store (useSyncExternalStore); what the user is doing (selection, filter, a question, the pager)
 // is local state. Written with createElement so no JSX setting is needed anywhere in the build.
-import { Box, Text, useInput, useStdout } from 'ink';
-import { createElement as h, type ReactElement, useEffect, useState, useSyncExternalStore } from 'react';
+import { Box, type Key, Text, useInput, useStdout } from 'ink';
+import {
+  createElement as h,
+  type ReactElement,
+  useEffect,
+  useRef,
+  useState,
+  useSyncExternalStore,
+} from 'react';
 import type { Microvm } from '../api/schemas.ts';
 import { type ActionKind, runAction } from './actions.ts';
 import type { DashboardClient } from './feed.ts';
 import {
+  clip,
   detailLines,
-  fit,
   HINT,
   headerLines,
   KEYS,
@@ -60,23 +67,32 @@ function useSize(fixed: { columns?: number; rows?: number }): { columns: number;
   return size;
 }
 
+const SGR: Record<string, [string, string]> = {
+  green: ['\x1b[32m', '\x1b[39m'],
+  yellow: ['\x1b[33m', '\x1b[39m'],
+  red: ['\x1b[31m', '\x1b[39m'],
+  gray: ['\x1b[90m', '\x1b[39m'],
+  bold: ['\x1b[1m', '\x1b[22m'],
+  inverse: ['\x1b[7m', '\x1b[27m'],
+};
+
+/** A line as one string with its styles as escapes (text already sanitized by lines.ts). */
+export function styled(line: Line, theme: Theme): string {
+  let out = '';
+  for (const s of line) {
+    let t = s.t;
+    if (theme.colour && s.c) t = SGR[s.c]?.[0] + t + SGR[s.c]?.[1];
+    if (s.bold) t = `${SGR.bold?.[0]}${t}${SGR.bold?.[1]}`;
+    if (s.inverse) t = `${SGR.inverse?.[0]}${t}${SGR.inverse?.[1]}`;
+    out += t;
+  }
+  return out;
+}
+
+// One Text node per line, not one per segment: Ink lays out every node on every frame, and with
+// hundreds of rows the node count is what a refresh costs.
 function renderLine(line: Line, theme: Theme, key: string | number): ReactElement {
-  return h(
-    Text,
-    { key, wrap: 'truncate-end' },
-    ...line.map((s, i) =>
-      h(
-        Text,
-        {
-          key: i,
-          color: theme.colour ? s.c : undefined,
-          bold: s.bold,
-          inverse: s.inverse,
-        },
-        s.t,
-      ),
-    ),
-  );
+  return h(Text, { key, wrap: 'truncate-end' }, styled(line, theme));
 }
 
 export function App(props: AppProps): ReactElement {
@@ -88,9 +104,17 @@ export function App(props: AppProps): ReactElement {
   const [index, setIndex] = useState(0);
   const [details, setDetails] = useState(false);
   const [filter, setFilter] = useState('');
-  const [mode, setMode] = useState<Mode>({ kind: 'list' });
+  const [mode, setModeState] = useState<Mode>({ kind: 'list' });
+  // Keys can come faster than renders (K then y in a burst): the handlers read the latest mode and
+  // selection from refs, not from the render they were created in.
+  const modeRef = useRef(mode);
+  const setMode = (next: Mode | ((m: Mode) => Mode)): void => {
+    modeRef.current = typeof next === 'function' ? next(modeRef.current) : next;
+    setModeState(modeRef.current);
+  };
+  const cursorRef = useRef(0);
   const [tail, setTail] = useState<{ id: string; lines: string[] } | null>(null);
-  const [now, setNow] = useState(Date.now());
+  const [, setTick] = useState(0);
 
   const list = filtered(data.microvms, filter);
   // The selection follows its microVM when rows come and go; past the end it stops at the last.
@@ -98,8 +122,10 @@ export function App(props: AppProps): ReactElement {
   if (sel < 0) sel = Math.min(index, list.length - 1);
   const vm = sel >= 0 ? list[sel] : undefined;
 
+  cursorRef.current = sel;
   const move = (to: number): void => {
     const i = Math.max(0, Math.min(list.length - 1, to));
+    cursorRef.current = i;
     setIndex(i);
     setSelectedId(list[i]?.id ?? null);
   };
@@ -107,32 +133,29 @@ export function App(props: AppProps): ReactElement {
   // The countdown of the outage banner ticks; nothing else needs a timer (idle CPU stays near 0).
   useEffect(() => {
     if (!data.outage) return;
-    const t = setInterval(() => setNow(Date.now()), 1000);
+    const t = setInterval(() => setTick((n) => n + 1), 1000);
     return () => clearInterval(t);
   }, [data.outage]);
 
   // The details pane shows the last console lines: the record's for a stopped microVM, else a
   // read of the log's tail (a read, like everything the view does).
   const vmKey = vm ? `${vm.id}:${vm.state}` : '';
+  // biome-ignore lint/correctness/useExhaustiveDependencies: refetch only when the microVM or its state changes
   useEffect(() => {
     if (!details || !vm) return;
-    if (vm.last_console_lines.length > 0 || vm.state === 'exited' || vm.state === 'stopped') {
-      setTail({ id: vm.id, lines: vm.last_console_lines });
-      return;
-    }
+    if (!liveConsole(vm)) return;
     const client = props.client();
     if (!client) return;
     let cancelled = false;
     client
       .logs(vm.id, { tail: 8 })
       .then((text) => {
-        if (!cancelled) setTail({ id: vm.id, lines: text.split('\n').filter((l) => l !== '') });
+        if (!cancelled) setTail({ id: vm.id, lines: text.split(/\r?\n/).filter((l) => l !== '') });
       })
       .catch(() => undefined);
     return () => {
       cancelled = true;
     };
-    // biome-ignore lint/correctness/useExhaustiveDependencies: refetch only when the microVM or its state changes
   }, [details, vmKey]);
 
   const act = (kind: ActionKind, target: Microvm): void => {
@@ -149,7 +172,7 @@ export function App(props: AppProps): ReactElement {
     client
       .logs(target.id, { tail: 5000 })
       .then((text) => {
-        const lines = text.split('\n');
+        const lines = text.split(/\r?\n/);
         if (lines[lines.length - 1] === '') lines.pop();
         setMode((m) =>
           m.kind === 'pager' ? { ...m, lines, top: Math.max(0, lines.length - (rows - 3)) } : m,
@@ -162,20 +185,33 @@ export function App(props: AppProps): ReactElement {
 
   const layout = layoutFor(columns);
   const header = headerLines(data, theme, columns, filter);
-  const banner = outageLines(data, columns, now);
+  const banner = outageLines(data, columns, Date.now());
   const footer = 2; // status + hint
   const sideBySide = layout === 'wide' && details && vm;
   const detailW = sideBySide ? Math.min(60, Math.floor(columns * 0.45)) : columns;
   const listW = sideBySide ? columns - detailW - 1 : columns;
-  const detail = details && vm ? detailLines(vm, detailW, tail?.id === vm.id ? tail.lines : []) : [];
-  // Rows left for the list, one line kept free so Ink never scrolls the screen.
-  const stackedDetail =
-    details && vm && !sideBySide ? Math.min(detail.length, Math.floor((rows - 8) / 2)) : 0;
-  const listRows = Math.max(1, rows - 1 - header.length - banner.length - footer - 1 - stackedDetail);
+  const consoleTail =
+    vm && liveConsole(vm) ? (tail?.id === vm.id ? tail.lines : []) : (vm?.last_console_lines ?? []);
+  const detail = details && vm ? detailLines(vm, detailW, consoleTail) : [];
+  // Lines between the header and the footer, one kept free so Ink never scrolls the screen. The
+  // list takes its column header and a line for the scroll indicator out of that.
+  const bodyH = Math.max(3, rows - 1 - header.length - banner.length - footer);
+  const stackedDetail = details && vm && !sideBySide ? Math.min(detail.length, Math.floor(bodyH / 2)) : 0;
+  const listRows = Math.max(1, bodyH - 2 - stackedDetail);
   const page = listRows;
   const top = Math.max(0, Math.min(sel - Math.floor(page / 2), list.length - page));
 
   useInput((input, key) => {
+    const plain =
+      !key.ctrl && !key.meta && modeRef.current.kind === 'list' && /^[\x20-\x7e]{2,}$/.test(input);
+    if (plain) for (const ch of input) onKey(ch, key);
+    else onKey(input, key);
+  });
+
+  // Returns whatever the branch's call returns, only to end the branch in one line.
+  function onKey(input: string, key: Key): unknown {
+    const mode = modeRef.current;
+    const cursor = cursorRef.current;
     if (key.ctrl && input === 'c') return props.onExit({ kind: 'quit' });
     if (mode.kind === 'help') return setMode({ kind: 'list' });
     if (mode.kind === 'filter') {
@@ -206,15 +242,16 @@ export function App(props: AppProps): ReactElement {
       return;
     }
     if (input === 'q' || key.escape) return props.onExit({ kind: 'quit' });
-    if (input === 'j' || key.downArrow) return move(sel + 1);
-    if (input === 'k' || key.upArrow) return move(sel - 1);
+    if (input === 'j' || key.downArrow) return move(cursor + 1);
+    if (input === 'k' || key.upArrow) return move(cursor - 1);
     if (input === 'g' || key.home) return move(0);
     if (input === 'G' || key.end) return move(list.length - 1);
-    if (key.pageDown) return move(sel + page);
-    if (key.pageUp) return move(sel - page);
+    if (key.pageDown) return move(cursor + page);
+    if (key.pageUp) return move(cursor - page);
     if (input === '?') return setMode({ kind: 'help' });
     if (input === '/') return setMode({ kind: 'filter' });
     if (key.return || input === ' ') return setDetails((d) => !d);
+    const vm = list[cursor];
     if (!vm) return;
     if (input === 's') return act('stop', vm);
     if (input === 'p') return act(vm.state === 'paused' ? 'resume' : 'pause', vm);
@@ -235,13 +272,17 @@ export function App(props: AppProps): ReactElement {
       return props.onExit({ kind: 'attach', name: vm.name });
     }
     if (input === 'l') return openPager(vm);
-  });
+  }
 
   if (mode.kind === 'help') {
     const lines: Line[] = [[{ t: 'fc-macos dashboard: keys', bold: true }], []];
     for (const [k, what] of KEYS) lines.push([{ t: `  ${k.padEnd(16)}`, bold: true }, { t: what }]);
     lines.push([], [{ t: 'any key closes this help' }]);
-    return h(Box, { flexDirection: 'column' }, ...lines.map((l, i) => renderLine(fit(l, columns), theme, i)));
+    return h(
+      Box,
+      { flexDirection: 'column' },
+      ...lines.map((l, i) => renderLine(clip(l, columns), theme, i)),
+    );
   }
 
   if (mode.kind === 'pager') {
@@ -254,9 +295,9 @@ export function App(props: AppProps): ReactElement {
     return h(
       Box,
       { flexDirection: 'column' },
-      renderLine(fit([{ t: `console log of ${mode.name} `, bold: true }, { t: pos }], columns), theme, 'h'),
-      ...body.map((l, i) => renderLine(fit([{ t: sanitizeLine(l) }], columns), theme, i)),
-      renderLine(fit([{ t: 'j/k scroll  PgUp/PgDn page  g/G top/end  q back' }], columns), theme, 'f'),
+      renderLine(clip([{ t: `console log of ${mode.name} `, bold: true }, { t: pos }], columns), theme, 'h'),
+      ...body.map((l, i) => renderLine(clip([{ t: sanitizeLine(l) }], columns), theme, i)),
+      renderLine(clip([{ t: 'j/k scroll  PgUp/PgDn page  g/G top/end  q back' }], columns), theme, 'f'),
     );
   }
 
@@ -282,7 +323,7 @@ export function App(props: AppProps): ReactElement {
     if (top > 0) more.push({ t: `${GLYPHS.up(theme)} ${top} more  ` });
     const below = list.length - top - visible.length;
     if (below > 0) more.push({ t: `${GLYPHS.down(theme)} ${below} more` });
-    listLines.push(fit(more, listW));
+    listLines.push(clip(more, listW));
   }
 
   let statusLine: Line;
@@ -308,7 +349,11 @@ export function App(props: AppProps): ReactElement {
       { flexDirection: 'row' },
       listBox,
       h(Box, { width: 1 }),
-      h(Box, { flexDirection: 'column', width: detailW }, ...detail.map((l, i) => renderLine(l, theme, i))),
+      h(
+        Box,
+        { flexDirection: 'column', width: detailW },
+        ...detail.slice(0, bodyH).map((l, i) => renderLine(l, theme, i)),
+      ),
     );
   } else if (stackedDetail > 0) {
     body = h(
@@ -325,22 +370,25 @@ export function App(props: AppProps): ReactElement {
     ...header.map((l, i) => renderLine(l, theme, `h${i}`)),
     ...banner.map((l, i) => renderLine(l, theme, `b${i}`)),
     body,
-    renderLine(fit(statusLine, columns), theme, 's'),
-    renderLine(fit([{ t: HINT }], columns), theme, 'k'),
+    renderLine(clip(statusLine, columns), theme, 's'),
+    renderLine(clip([{ t: HINT }], columns), theme, 'k'),
   );
 }
 
 type Seg0 = Line[number];
 
+/** A microVM whose console is still being written: its tail is read from the log, not the record. */
+function liveConsole(vm: Microvm): boolean {
+  return vm.last_console_lines.length === 0 && vm.state !== 'exited' && vm.state !== 'stopped';
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: escape sequences are the point
+const CSI = /\x1b\[[0-9;?]*[ -/]*[@-~]/g;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 
 /** A console line for the pager: escapes and other control bytes dropped, tabs as spaces. */
 export function sanitizeLine(l: string): string {
   // Colour and cursor sequences whole, so their parameters do not show up as text.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: escape sequences are the point
-  return l
-    .replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '')
-    .replace(/\t/g, '  ')
-    .replace(CONTROL, '');
+  return l.replace(CSI, '').replace(/\t/g, '  ').replace(CONTROL, '');
 }

@@ -20,13 +20,15 @@ export type DashboardClient = Pick<
   | 'health'
   | 'version'
   | 'events'
-  | 'logs'
   | 'stop'
   | 'kill'
   | 'pause'
   | 'resume'
   | 'deleteMicrovm'
->;
+> & {
+  /** The console log's tail as text (AgentClient.logs without follow). */
+  logs(idOrName: string, opts?: { tail?: number }): Promise<string>;
+};
 type FeedClient = DashboardClient;
 
 export interface FeedOptions {
@@ -96,7 +98,12 @@ export class Feed {
         const min = this.opts.minRetryMs ?? 1000;
         const delay = Math.min(min * 2 ** (attempts - 1), this.opts.maxRetryMs ?? 15_000);
         const outage = await this.outageFor(err, attempts, Date.now() + delay);
-        this.store.update((d) => ({ ...d, outage, agent: { ...d.agent, reachable: false, rttMs: null } }));
+        const url = err instanceof AgentUnreachableError ? err.url : undefined;
+        this.store.update((d) => ({
+          ...d,
+          outage,
+          agent: { ...d.agent, url: url ?? d.agent.url, reachable: false, rttMs: null },
+        }));
         await this.sleep(delay);
       }
     }
@@ -148,17 +155,21 @@ export class Feed {
     this.store.update((d) => withList(d, list));
   }
 
-  /** Stats and the round trip every interval, while the agent answers. */
+  /** Stats every interval, the round trip (GET /health) every fifth, while the agent answers. */
   private async statsLoop(): Promise<void> {
+    let cycle = 0;
     while (!this.stopped) {
       const client = this.current;
       if (client) {
         try {
-          const t0 = performance.now();
-          await client.health();
-          const rttMs = performance.now() - t0;
+          if (cycle++ % 5 === 0) {
+            const t0 = performance.now();
+            await client.health();
+            const rttMs = performance.now() - t0;
+            this.store.update((d) => ({ ...d, agent: { ...d.agent, rttMs } }));
+          }
           const stats: StatsResponse = await client.stats();
-          this.store.update((d) => ({ ...withStats(d, stats), agent: { ...d.agent, rttMs } }));
+          this.store.update((d) => withStats(d, stats));
           // The stats list every microVM too: one that the local copy does not match means an
           // event was missed (e.g. between the first list and the stream opening).
           if (this.current === client && differs(this.store.get().microvms, stats)) {
@@ -167,7 +178,7 @@ export class Feed {
         } catch {
           // The main loop notices the outage through its own stream or poll.
         }
-      }
+      } else cycle = 0;
       await this.sleep(this.intervalMs);
     }
   }

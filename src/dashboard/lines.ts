@@ -20,7 +20,7 @@ export function lineText(line: Line): string {
 }
 
 /** Cuts a line to `width` characters, ending in "…" when something was cut. */
-export function fit(line: Line, width: number): Line {
+export function clip(line: Line, width: number): Line {
   const out: Line = [];
   let left = Math.max(0, width);
   const total = line.reduce((n, s) => n + [...s.t].length, 0);
@@ -112,9 +112,9 @@ export function headerLines(data: DashboardData, theme: Theme, width: number, fi
       agent[1] ?? { t: '' },
       ...(a.rttMs !== null ? [agent[3] ?? { t: '' }] : []),
     ];
-    return [vms, a1].map((l) => fit(l, width));
+    return [vms, a1].map((l) => clip(l, width));
   }
-  return [linux, agent, fc, vms].map((l) => fit(l, width));
+  return [linux, agent, fc, vms].map((l) => clip(l, width));
 }
 
 /** The banner for a layer that is down: what, the fix, when the next try is. */
@@ -124,9 +124,9 @@ export function outageLines(data: DashboardData, width: number, now: number): Li
   const inS = Math.max(0, Math.ceil((o.retryAt - now) / 1000));
   const what = o.layer === 'vm' ? 'LINUX VM DOWN' : 'AGENT DOWN';
   return [
-    fit([{ t: `${what}: `, c: 'red', bold: true }, { t: safeField(o.message) }], width),
-    fit([{ t: 'fix: ', bold: true }, { t: safeField(o.fix) }], width),
-    fit([{ t: `retrying in ${inS}s (attempt ${o.attempts}); the list below is from before` }], width),
+    clip([{ t: `${what}: `, c: 'red', bold: true }, { t: safeField(o.message) }], width),
+    clip([{ t: 'fix: ', bold: true }, { t: safeField(o.fix) }], width),
+    clip([{ t: `retrying in ${inS}s (attempt ${o.attempts}); the list below is from before` }], width),
   ];
 }
 
@@ -145,10 +145,11 @@ function colsFor(list: Microvm[], width: number): Cols {
 }
 
 export function tableHeader(list: Microvm[], width: number, layout: Layout): Line {
-  if (layout === 'narrow') return fit([{ t: '  NAME / STATE / CPU / RSS', bold: true }], width);
+  if (layout === 'narrow') return clip([{ t: '  NAME / STATE / CPU / RSS', bold: true }], width);
   const c = colsFor(list, width);
-  const t = `    ${pad('NAME', c.name)} ${pad('STATE', 9)} ${padStart('VCPU', 4)} ${padStart('MEM', 8)}  ${pad('CPU', c.bar + 5)} ${pad('RSS', c.bar + 7)} UPTIME`;
-  return fit([{ t, bold: true }], width);
+  const addr = list.some((m) => m.network) ? `${pad('UPTIME', 9)}ADDRESS` : 'UPTIME';
+  const t = `    ${pad('NAME', c.name)} ${pad('STATE', 9)} ${padStart('VCPU', 4)} ${padStart('MEM', 8)}  ${pad('CPU', c.bar + 5)} ${pad('RSS', c.bar + 7)} ${addr}`;
+  return clip([{ t, bold: true }], width);
 }
 
 /** One microVM row; `selected` draws it in inverse video with a ">" marker. */
@@ -171,7 +172,7 @@ export function row(
   const cpuText = s ? `${Math.round(cpu)}%` : '-';
   const rssText = s ? short(rss) : '-';
   if (layout === 'narrow') {
-    return fit(
+    return clip(
       [
         mark,
         { t: `${dot(theme, health)} `, c: colour },
@@ -187,7 +188,7 @@ export function row(
   const [cFull, cEmpty] = bar(theme, cpu / (100 * Math.max(1, vm.vcpus)), c.bar);
   const [rFull, rEmpty] = bar(theme, rss / (vm.memory_mib * 1024 * 1024), c.bar);
   const uptime = s?.uptime_s != null ? duration(s.uptime_s) : '-';
-  return fit(
+  return clip(
     [
       mark,
       { t: `${dot(theme, health)} `, c: colour },
@@ -200,7 +201,7 @@ export function row(
       { t: rFull, c: 'yellow' },
       { t: rEmpty, c: 'gray' },
       { t: ` ${padStart(rssText, 6)} ` },
-      { t: uptime },
+      { t: list.some((m) => m.network) ? pad(uptime, 9) + safeField(vm.network?.address ?? '-') : uptime },
     ],
     width,
   );
@@ -222,6 +223,7 @@ export function detailLines(vm: Microvm, width: number, tail: string[], now: Dat
     ['rootfs', `${vm.rootfs}${vm.read_only_rootfs ? ' (read-only)' : ''}`],
     ['boot args', vm.boot_args],
     ['pid', vm.pid === null ? '-' : String(vm.pid)],
+    ...networkLines(vm),
     ['socket', vm.socket_path],
     ['created', when(vm.created_at)],
     ['started', when(vm.started_at)],
@@ -238,8 +240,19 @@ export function detailLines(vm: Microvm, width: number, tail: string[], now: Dat
   for (const [k, v] of kv) lines.push([{ t: `${pad(k, 10)} `, bold: true }, { t: safeField(v) }]);
   lines.push([{ t: 'last console lines', bold: true }]);
   const console = tail.length > 0 ? tail : ['(none yet)'];
-  for (const l of console) lines.push([{ t: `  ${safeField(l)}` }]);
-  return lines.map((l) => fit(l, width));
+  for (const l of console) lines.push([{ t: `  ${safeField(l.replace(/\r$/, ''))}` }]);
+  return lines.map((l) => clip(l, width));
+}
+
+function networkLines(vm: Microvm): Array<[string, string]> {
+  const n = vm.network;
+  if (!n) return [['network', 'none']];
+  const ports = n.ports.map((p) => `${p.host_ip ?? '*'}:${p.host_port}->${p.guest_port}/${p.protocol}`);
+  return [
+    ['address', `${n.address}/${n.prefix_length} via ${n.gateway}${n.isolated ? ' (isolated)' : ''}`],
+    ['mac / tap', `${n.mac} / ${n.tap}`],
+    ...(ports.length > 0 ? ([['ports', ports.join(' ')]] as Array<[string, string]>) : []),
+  ];
 }
 
 export const KEYS: Array<[string, string]> = [

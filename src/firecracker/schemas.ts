@@ -6,6 +6,7 @@
 // Response schemas are loose and accept `null` where real Firecracker serializes `None` as null
 // (GET /vm/config does), so a newer Firecracker adding fields does not break us.
 import { z } from 'zod';
+import { CPU_TEMPLATE_NAMES } from './cpu-templates.ts';
 
 const U8_MAX = 255;
 const U16_MAX = 65_535;
@@ -59,7 +60,7 @@ export type Vm = z.infer<typeof vm>;
 
 // ---------- machine ----------
 
-export const cpuTemplate = z.enum(['C3', 'T2', 'T2S', 'T2CL', 'T2A', 'V1N1', 'None']);
+export const cpuTemplate = z.enum(CPU_TEMPLATE_NAMES);
 export const hugePages = z.enum(['None', '2M']);
 
 const machineConfigurationShape = {

@@ -7,16 +7,16 @@ import { join } from 'node:path';
 import type { FcMacosPaths } from '../config/paths.ts';
 import { type AgentServiceSpec, agentArgv, SystemdAgent } from './agent-service.ts';
 import { HostError, KvmError } from './errors.ts';
+import type { ExecOptions, ExecResult } from './exec.ts';
 import { type LinuxLayout, linuxLayout, ROOT_AGENT_DIR } from './layout.ts';
 import { runProcess } from './process.ts';
 import type {
   AgentServiceState,
   CheckResult,
-  ExecOptions,
-  ExecResult,
   HostProvider,
   HostStatus,
   LinuxArch,
+  ProviderText,
 } from './provider.ts';
 import { copyFileIn } from './remote-files.ts';
 
@@ -74,6 +74,32 @@ export class LocalProvider implements HostProvider {
     this.systemd = new SystemdAgent((argv, o) => this.exec(argv, o), this.layout);
     this.sleep = opts.sleep ?? defaultSleep;
   }
+
+  get text(): ProviderText {
+    return {
+      hostStep: 'Linux host checks',
+      hostStarting: 'checking',
+      // The agent daemon stopped, unless this host was never set up.
+      agentDownFix: 'run `fc-macos vm start` to start it (or `fc-macos setup` if this host was never set up)',
+      stopped: 'fc-agent stopped (microVMs keep running)',
+      uninstallRemoves: `stop the agent and remove ${this.layout.agentDir}`,
+    };
+  }
+
+  readonly vm = null;
+
+  async inspectHost(): Promise<CheckResult> {
+    // ensureRunning only checks here (Linux, KVM, tools); it starts nothing.
+    await this.ensureRunning();
+    return { ok: true, detail: 'Linux with the tools setup needs', fix: '' };
+  }
+
+  async startWithAgent(): Promise<void> {
+    await this.startAgent();
+  }
+
+  /** /dev/kvm on this host is the admin's: checkKvm says what to do when it is not usable. */
+  async prepareKvm(): Promise<void> {}
 
   get serviceMode(): 'systemd' | 'daemon' {
     return this.mode;

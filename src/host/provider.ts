@@ -2,21 +2,10 @@
 // Tart) and LocalProvider (Linux with /dev/kvm: no VM layer) implement it; src/provision drives it.
 import type { ProviderName } from '../config/config.ts';
 import type { AgentServiceSpec } from './agent-service.ts';
+import type { ExecOptions, ExecResult } from './exec.ts';
 import type { LinuxLayout } from './layout.ts';
 
-export interface ExecOptions {
-  /** Bytes sent to the command's stdin (Tart: `tart exec -i`), or a local file streamed there. */
-  stdin?: string | Uint8Array | { file: string };
-  /** Run as root (sudo inside the Tart VM; as-is locally when already root). */
-  root?: boolean;
-  timeoutMs?: number;
-}
-
-export interface ExecResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
+export type { ExecFn, ExecOptions, ExecResult } from './exec.ts';
 
 export type HostState = 'missing' | 'stopped' | 'running';
 
@@ -46,8 +35,28 @@ export interface CheckResult {
   fix: string;
 }
 
+/** What the CLI and setup say about a provider, so that no caller branches on its name. */
+export interface ProviderText {
+  /** Title of setup's first step, e.g. "Linux VM (Tart)". */
+  hostStep: string;
+  /** setup's progress line while that step runs. */
+  hostStarting: string;
+  /** What fixes an agent that does not answer. */
+  agentDownFix: string;
+  /** What `fc-macos vm stop` did. */
+  stopped: string;
+  /** What uninstall removes first, for its question ("delete the Tart VM x"). */
+  uninstallRemoves: string;
+}
+
 export interface HostProvider {
   readonly name: ProviderName;
+  readonly text: ProviderText;
+  /**
+   * The Linux VM this provider runs the agent in (Tart), or null when the agent runs on this host.
+   * Deleting the VM ends everything in it.
+   */
+  readonly vm: { name: string } | null;
   /** Paths on the Linux side. */
   readonly layout: LinuxLayout;
   /** Whether files under layout.agentDir need root to write (Tart VM, local root install). */
@@ -55,6 +64,13 @@ export interface HostProvider {
   status(): Promise<HostStatus>;
   /** Creates (if needed) and starts the Linux side; resolves once commands can run in it. */
   ensureRunning(): Promise<void>;
+  /** `fc-macos vm start`: the Linux side where there is one to start (Tart: the VM), then the agent. */
+  startWithAgent(): Promise<void>;
+  /**
+   * Whether the Linux side is up and runs commands (setup's host step, doctor's "host" line), with
+   * the fix when it is not. Throws a HostError with the fix when this machine cannot run it at all.
+   */
+  inspectHost(): Promise<CheckResult>;
   /** Base URL of the agent, e.g. http://192.168.64.5:8080. Throws HostDownError when not running. */
   agentUrl(): Promise<string>;
   /** Runs argv (never a shell string) on the Linux side. */
@@ -72,6 +88,11 @@ export interface HostProvider {
   arch(): Promise<LinuxArch>;
   /** Whether /dev/kvm exists and can be opened read-write by the agent's user on the Linux side. */
   checkKvm(): Promise<CheckResult>;
+  /**
+   * Does what this provider may to make /dev/kvm usable (Tart: loads the kvm module in the VM;
+   * on a local host that is the admin's choice), reporting what it does through progress.
+   */
+  prepareKvm(progress: (message: string) => void): Promise<void>;
   /** Node.js for the agent on the Linux side, or null when missing. */
   findNode(): Promise<{ path: string; version: string } | null>;
   /** Installs Node.js on the Linux side (apt in the Tart VM); throws with the fix when it cannot. */

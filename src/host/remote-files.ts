@@ -4,9 +4,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { ExecError, HostError } from './errors.ts';
-import type { ExecOptions, ExecResult } from './provider.ts';
+import type { ExecFn, ExecOptions } from './exec.ts';
 
-export type ExecFn = (argv: string[], opts?: ExecOptions) => Promise<ExecResult>;
+export type { ExecFn } from './exec.ts';
 
 /** Exit code the copy script uses for a checksum mismatch. */
 const MISMATCH = 3;

@@ -17,6 +17,7 @@ import type {
   HostProvider,
   HostStatus,
   LinuxArch,
+  ProviderText,
 } from './provider.ts';
 import { copyFileIn } from './remote-files.ts';
 import { TartCli, tartArgv } from './tart-cli.ts';
@@ -74,6 +75,50 @@ export class TartProvider implements HostProvider {
   get runFiles(): { dir: string; log: string; pid: string } {
     const dir = join(this.opts.paths.stateDir, 'tart');
     return { dir, log: join(dir, `${this.opts.vmName}.log`), pid: join(dir, `${this.opts.vmName}.pid`) };
+  }
+
+  get text(): ProviderText {
+    return {
+      hostStep: 'Linux VM (Tart)',
+      hostStarting: 'creating and starting the VM (the first clone downloads ~2 GB)',
+      // The VM (and with it the agent) is usually just stopped.
+      agentDownFix: 'run `fc-macos vm start`',
+      stopped: 'VM stopped',
+      uninstallRemoves: `delete the Tart VM ${this.opts.vmName}`,
+    };
+  }
+
+  get vm(): { name: string } {
+    return { name: this.opts.vmName };
+  }
+
+  async inspectHost(): Promise<CheckResult> {
+    const st = await this.status();
+    if (st.state !== 'running') {
+      return {
+        ok: false,
+        detail: `the VM ${st.name} is ${st.state}: ${st.detail}`,
+        fix: st.state === 'missing' ? 'fc-macos setup' : 'fc-macos vm start',
+      };
+    }
+    const res = await this.exec(['true']);
+    if (res.exitCode !== 0)
+      return {
+        ok: false,
+        detail: `the VM ${st.name} runs but does not run commands`,
+        fix: 'fc-macos vm start',
+      };
+    return { ok: true, detail: `${st.name}: ${st.detail}`, fix: '' };
+  }
+
+  async startWithAgent(): Promise<void> {
+    await this.ensureRunning();
+    await this.startAgent();
+  }
+
+  async prepareKvm(progress: (message: string) => void): Promise<void> {
+    progress('loading the kvm module');
+    await this.exec(['modprobe', 'kvm'], { root: true });
   }
 
   /** Checks the Mac (macOS, chip, Tart) and remembers the tart binary. */

@@ -100,7 +100,7 @@ export async function runUninstall(provider: HostProvider, paths: FcMacosPaths):
   const vms = await listMicrovms(provider, paths);
   const live = vms.filter((v) => !['stopped', 'exited'].includes(v.state));
   const host = await provider.status().catch(() => null);
-  if (provider.name === 'tart') {
+  if (provider.vm) {
     // Deleting the VM ends everything inside it.
     if (host && host.state !== 'missing') {
       await provider.delete();

@@ -80,7 +80,7 @@ describe('errors a user can act on', () => {
 
 describe('fixes are printed as commands, sentences as sentences', () => {
   it('wraps only a bare command in "run `…`"', async () => {
-    const { describeError } = await import('../../src/cli/errors.ts');
+    const { describeError } = await import('../../src/cli/describe-error.ts');
     const { HostError } = await import('../../src/host/errors.ts');
     expect(describeError(new HostError('host_down', 'the VM is stopped', 'fc-macos vm start')).message).toBe(
       'the VM is stopped: run `fc-macos vm start`',

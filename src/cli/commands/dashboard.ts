@@ -2,8 +2,6 @@
 // only when this command runs, so no other command pays for them at start-up. Not a terminal (or
 // --json): one snapshot of the same data, then exit.
 import type { Command } from 'commander';
-import { cliTarget } from '../../provision/cli-support.ts';
-import { locateAgent } from '../agent.ts';
 import { action } from '../context.ts';
 
 export function registerDashboard(program: Command): void {
@@ -19,6 +17,8 @@ export function registerDashboard(program: Command): void {
     .action(
       action<{ snapshot?: boolean }>(async (ctx) => {
         const { AgentClient } = await import('../../client/agent-client.ts');
+        const { cliTarget } = await import('../../provision/cli-support.ts');
+        const { locateAgent } = await import('../agent.ts');
         const { themeFor } = await import('../../dashboard/theme.ts');
         // The provider (config) says where the agent is and what fixes it; --agent-url or
         // FC_MACOS_AGENT_URL override the place. A provider that cannot be read is not fatal here.

@@ -1,7 +1,5 @@
 // fc-macos doctor: checks every layer and prints the fix for each problem. Exit 1 on any problem.
 import type { Command } from 'commander';
-import { cliTarget } from '../../provision/cli-support.ts';
-import { runDoctor } from '../../provision/doctor.ts';
 import { action } from '../context.ts';
 import { formatFix } from '../errors.ts';
 
@@ -13,6 +11,9 @@ export function registerDoctor(program: Command): void {
     .description('check every layer (host, Tart, VM, KVM, Node, Firecracker, kernel, rootfs, agent, token)')
     .action(
       action(async (ctx) => {
+        // The provision layer loads when the command runs, not for --help.
+        const { cliTarget } = await import('../../provision/cli-support.ts');
+        const { runDoctor } = await import('../../provision/doctor.ts');
         const { paths, provider } = await cliTarget();
         const { setUp, checks } = await runDoctor(provider, paths);
         ctx.out.data(setUp ? checks : [NOT_SET_UP, ...checks]);

@@ -3,7 +3,6 @@
 // command's exit code becomes ours, -i passes stdin, -t gives a real pty (raw terminal, window
 // size follows ours), and Ctrl+C reaches the command.
 import type { Command } from 'commander';
-import { AgentApiError } from '../../client/errors.ts';
 import type { ExecStream } from '../../client/exec-stream.ts';
 import { action } from '../context.ts';
 import { UsageError } from '../errors.ts';
@@ -31,8 +30,10 @@ function parseTimeout(v: string): number {
 
 /** Exit codes of a command that could not start, as a shell (and docker exec) gives them. */
 function startFailureCode(err: unknown): number | null {
-  if (!(err instanceof AgentApiError)) return null;
-  const g = err.details?.guest_code;
+  // The agent's error (AgentApiError) carries the guest's code; checked by shape so that this
+  // module does not load the client's error classes (and zod) for --help.
+  if (!(err instanceof Error) || err.name !== 'AgentApiError') return null;
+  const g = (err as Error & { details?: Record<string, unknown> }).details?.guest_code;
   if (g === 'not_found') return 127;
   if (g === 'not_executable') return 126;
   return null;

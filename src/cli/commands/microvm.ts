@@ -2,16 +2,13 @@
 // top-level aliases `ls` and `ps` (both = `microvm list`).
 
 import type { Command } from 'commander';
-import type { PortMapping } from '../../api/network.ts';
-import type { CreateMicrovmRequest, Microvm, StopMicrovmResponse } from '../../api/schemas.ts';
+import type { Microvm, StopMicrovmResponse } from '../../api/schemas.ts';
 import type { AgentClient } from '../../client/agent-client.ts';
-import { loadConfig } from '../../config/config.ts';
 import { attachTerminal } from '../attach.ts';
 import { ReadableConsoleText, readableConsoleText } from '../console-text.ts';
 import { action, type CommandContext } from '../context.ts';
-import { CliError, describeError, UsageError } from '../errors.ts';
+import { CliError, UsageError } from '../errors.ts';
 import {
-  type DriveFlag,
   parseBootArgs,
   parseDrive,
   parseHostPath,
@@ -20,12 +17,10 @@ import {
   parseName,
   parseNetworkMode,
   parsePublishFlag,
-  parseStopTimeout,
   parseTail,
   parseVcpus,
-  validateCreateRequest,
-} from '../flags.ts';
-import { safeField, shortId } from '../format.ts';
+} from '../flag-parsers.ts';
+import { shortId } from '../format.ts';
 import {
   countByState,
   describeExit,
@@ -35,26 +30,16 @@ import {
   statusPage,
   summaryLine,
 } from '../microvm-view.ts';
-
-interface CreateFlags {
-  name?: string;
-  vcpus?: number;
-  memory?: number;
-  kernel?: string;
-  rootfs?: string;
-  bootArgs?: string;
-  initrd?: string;
-  drive?: DriveFlag[];
-  readOnlyRootfs?: boolean;
-  smt?: boolean;
-  trackDirtyPages?: boolean;
-  /** microvm create only: a bare firecracker, nothing configured (for snapshots load). */
-  bare?: boolean;
-  network?: 'default' | 'none';
-  publish?: PortMapping[];
-  mac?: string;
-  isolated?: boolean;
-}
+import type { CreateFlags } from './create-request.ts';
+import {
+  addStopTimeout,
+  type PauseOrResume,
+  pauseOrResume,
+  type StopFlags,
+  stopLine,
+  stopMicrovm,
+  stopProgress,
+} from './vm-ops.ts';
 
 function addCreateFlags(cmd: Command): Command {
   return cmd
@@ -99,45 +84,6 @@ function addCreateFlags(cmd: Command): Command {
     .option('--isolated', 'no traffic to or from the other microVMs on the bridge');
 }
 
-async function createRequest(flags: CreateFlags, start: boolean): Promise<CreateMicrovmRequest> {
-  // config.yaml's defaults apply only to what the flags leave open (and not to a bare firecracker).
-  const needDefaults = !flags.bare && (flags.vcpus === undefined || flags.memory === undefined);
-  const config = needDefaults ? await loadConfig() : null;
-  const req: CreateMicrovmRequest = {
-    name: flags.name,
-    vcpus: flags.vcpus ?? config?.vcpus,
-    memory_mib: flags.memory ?? config?.memoryMib,
-    kernel: flags.kernel,
-    rootfs: flags.rootfs,
-    boot_args: flags.bootArgs,
-    initrd: flags.initrd,
-    drives: flags.drive,
-    read_only_rootfs: flags.readOnlyRootfs,
-    smt: flags.smt,
-    track_dirty_pages: flags.trackDirtyPages,
-    start,
-    configure: flags.bare ? false : undefined,
-    network: flags.network,
-    ports: flags.publish,
-    mac: flags.mac,
-    isolated: flags.isolated,
-  };
-  for (const k of Object.keys(req) as Array<keyof CreateMicrovmRequest>)
-    if (req[k] === undefined) delete req[k];
-  return validateCreateRequest(req);
-}
-
-/** NAME from the positional argument or --name, exactly one of them. */
-export function nameFrom(positional: unknown, flag: string | undefined, command: string): string {
-  const pos = typeof positional === 'string' && positional !== '' ? positional : undefined;
-  if (pos && flag && pos !== flag) {
-    throw new UsageError(`${command}: give the microVM either as NAME or with --name, not both`);
-  }
-  const name = pos ?? flag;
-  if (!name) throw new UsageError(`${command}: which microVM? give its NAME (or --name NAME)`);
-  return name;
-}
-
 function refuseJsonAttach(ctx: CommandContext<unknown>, what: string): void {
   if (ctx.json) {
     throw new UsageError(`${what} attaches the console, which is not JSON: use --background with --json`);
@@ -166,14 +112,6 @@ function registerList(parent: Command, name: string, aliases: string[] = []): vo
   );
 }
 
-async function stopOne(
-  client: AgentClient,
-  name: string,
-  flags: { force?: boolean; timeout?: number },
-): Promise<StopMicrovmResponse> {
-  return client.stop(name, { force: flags.force ?? false, timeout_s: flags.timeout ?? 10 });
-}
-
 /** "ready" when fc-guest answers (a ping: reads nothing, changes nothing), else why not. */
 async function guestLine(client: AgentClient, vm: Microvm): Promise<string | undefined> {
   if (vm.state !== 'running') return undefined;
@@ -187,45 +125,6 @@ async function guestLine(client: AgentClient, vm: Microvm): Promise<string | und
   }
 }
 
-/** Which way it stopped: the guest agent or Ctrl+Alt+Del shut the guest down, or it was killed (at once, or after N s). */
-export function stopLine(r: StopMicrovmResponse, timeoutS: number): string {
-  const how = r.stop.graceful
-    ? r.stop.method === 'guest_shutdown'
-      ? 'the guest agent shut the guest down'
-      : 'the guest shut down after Ctrl+Alt+Del'
-    : r.stop.method === 'kill'
-      ? 'killed at once'
-      : `killed after ${timeoutS}s: the guest did not shut down`;
-  return `stopped ${r.microvm.name} (${how})${r.stop.message && !r.stop.graceful ? `: ${r.stop.message}` : ''}`;
-}
-
-/**
- * On a terminal, a line that counts the seconds while stops wait for their guests; cleared when
- * done. Pipes and --json get nothing (their output is the result).
- */
-function stopProgress(
-  names: string[],
-  flags: { force?: boolean; timeout: number },
-  json: boolean,
-): () => void {
-  const err = process.stderr;
-  if (json || !err.isTTY || flags.force || names.length === 0) return () => {};
-  const started = Date.now();
-  const what = names.length === 1 ? names[0] : `${names.length} microVMs`;
-  const draw = () => {
-    const s = Math.floor((Date.now() - started) / 1000);
-    err.write(
-      `\r\x1b[2Kstopping ${safeField(what ?? '')}: Ctrl+Alt+Del sent, waiting for the guest (${s}s of ${flags.timeout}s, then kill)`,
-    );
-  };
-  draw();
-  const timer = setInterval(draw, 1000);
-  return () => {
-    clearInterval(timer);
-    err.write('\r\x1b[2K');
-  };
-}
-
 export function registerMicrovm(program: Command): void {
   addCreateFlags(
     program
@@ -236,7 +135,7 @@ export function registerMicrovm(program: Command): void {
   ).action(
     action<CreateFlags & { background?: boolean; wait?: boolean }>(async (ctx) => {
       if (!ctx.opts.background) refuseJsonAttach(ctx, 'run without --background');
-      const req = await createRequest(ctx.opts, true);
+      const req = await (await import('./create-request.ts')).createRequest(ctx.opts, true);
       const client = await ctx.client();
       const vm = await client.createMicrovm(req);
       if (ctx.opts.wait) {
@@ -268,7 +167,9 @@ export function registerMicrovm(program: Command): void {
       .option('--bare', 'configure nothing (no kernel, rootfs, machine config): for `snapshots load`'),
   ).action(
     action<CreateFlags>(async (ctx) => {
-      const vm = await (await ctx.client()).createMicrovm(await createRequest(ctx.opts, false));
+      const vm = await (await ctx.client()).createMicrovm(
+        await (await import('./create-request.ts')).createRequest(ctx.opts, false),
+      );
       ctx.out.data(vm);
       ctx.out.line(
         ctx.opts.bare
@@ -365,53 +266,53 @@ export function registerMicrovm(program: Command): void {
       }),
     );
 
-  microvm
+  const stop = microvm
     .command('stop')
     .description(
       'stop microVMs (the guest agent shuts the guest down; else Ctrl+Alt+Del where the architecture has it; kill after --timeout)',
     )
     .argument('[names...]', 'microVM names or ids')
     .option('-a, --all', 'every microVM that is not stopped yet')
-    .option('-f, --force', 'kill at once, no graceful attempt')
-    .option('-t, --timeout <seconds>', 'grace period before the kill (0-600)', parseStopTimeout, 10)
-    .action(
-      action<{ all?: boolean; force?: boolean; timeout: number }>(async (ctx) => {
-        const given = (ctx.args[0] as string[] | undefined) ?? [];
-        if (ctx.opts.all && given.length > 0)
-          throw new UsageError('microvm stop: give NAMEs or --all, not both');
-        if (!ctx.opts.all && given.length === 0) throw new UsageError('microvm stop: give NAMEs, or --all');
-        const client = await ctx.client();
-        const names = ctx.opts.all
-          ? (await listAll(client))
-              .filter((vm) => isAlive(vm.state) && vm.state !== 'stopping')
-              .map((vm) => vm.name)
-          : given;
-        const done = stopProgress(names, ctx.opts, ctx.json);
-        const results = await Promise.allSettled(names.map((n) => stopOne(client, n, ctx.opts)));
-        done();
-        const stopped: StopMicrovmResponse[] = [];
-        const errors: Array<{ name: string; code: string; message: string }> = [];
-        results.forEach((r, i) => {
-          const name = names[i] ?? '';
-          if (r.status === 'fulfilled') {
-            stopped.push(r.value);
-            ctx.out.line(stopLine(r.value, ctx.opts.timeout));
-          } else {
-            const d = describeError(r.reason);
-            errors.push({ name, code: d.code, message: d.message });
-            ctx.out.note(`fc-macos: ${d.message}`);
-          }
-        });
-        if (ctx.opts.all && names.length === 0) ctx.out.line('no running microVMs');
-        if (ctx.json) {
-          ctx.out.data({
-            stopped: stopped.map((r) => ({ ...r.stop, microvm: r.microvm })),
-            errors,
-          });
+    .option('-f, --force', 'kill at once, no graceful attempt');
+  addStopTimeout(stop).action(
+    action<{ all?: boolean; timeout: number } & StopFlags>(async (ctx) => {
+      const given = (ctx.args[0] as string[] | undefined) ?? [];
+      if (ctx.opts.all && given.length > 0)
+        throw new UsageError('microvm stop: give NAMEs or --all, not both');
+      if (!ctx.opts.all && given.length === 0) throw new UsageError('microvm stop: give NAMEs, or --all');
+      const client = await ctx.client();
+      const { describeError } = await import('../describe-error.ts');
+      const names = ctx.opts.all
+        ? (await listAll(client))
+            .filter((vm) => isAlive(vm.state) && vm.state !== 'stopping')
+            .map((vm) => vm.name)
+        : given;
+      const done = stopProgress(names, ctx.opts, ctx.json);
+      const results = await Promise.allSettled(names.map((n) => stopMicrovm(client, n, ctx.opts)));
+      done();
+      const stopped: StopMicrovmResponse[] = [];
+      const errors: Array<{ name: string; code: string; message: string }> = [];
+      results.forEach((r, i) => {
+        const name = names[i] ?? '';
+        if (r.status === 'fulfilled') {
+          stopped.push(r.value);
+          ctx.out.line(stopLine(r.value, ctx.opts.timeout));
+        } else {
+          const d = describeError(r.reason);
+          errors.push({ name, code: d.code, message: d.message });
+          ctx.out.note(`fc-macos: ${d.message}`);
         }
-        return errors.length > 0 ? 1 : 0;
-      }),
-    );
+      });
+      if (ctx.opts.all && names.length === 0) ctx.out.line('no running microVMs');
+      if (ctx.json) {
+        ctx.out.data({
+          stopped: stopped.map((r) => ({ ...r.stop, microvm: r.microvm })),
+          errors,
+        });
+      }
+      return errors.length > 0 ? 1 : 0;
+    }),
+  );
 
   microvm
     .command('kill')
@@ -421,6 +322,7 @@ export function registerMicrovm(program: Command): void {
       action(async (ctx) => {
         const names = ctx.args[0] as string[];
         const client = await ctx.client();
+        const { describeError } = await import('../describe-error.ts');
         const results = await Promise.allSettled(names.map((n) => client.kill(n)));
         const killed: Microvm[] = [];
         const errors: Array<{ name: string; code: string; message: string }> = [];
@@ -449,6 +351,7 @@ export function registerMicrovm(program: Command): void {
       action<{ force?: boolean }>(async (ctx) => {
         const names = ctx.args[0] as string[];
         const client = await ctx.client();
+        const { describeError } = await import('../describe-error.ts');
         const removed: Microvm[] = [];
         const errors: Array<{ name: string; code: string; message: string }> = [];
         for (const name of names) {
@@ -474,22 +377,12 @@ export function registerMicrovm(program: Command): void {
       }),
     );
 
-  for (const op of ['pause', 'resume'] as const) {
+  for (const op of ['pause', 'resume'] as const satisfies PauseOrResume[]) {
     microvm
       .command(op)
       .description(op === 'pause' ? 'pause a running microVM (its vCPUs stop)' : 'resume a paused microVM')
       .argument('<name>', 'microVM name or id (prefix)')
-      .action(
-        action(async (ctx) => {
-          const client = await ctx.client();
-          const vm = await (op === 'pause'
-            ? client.pause(ctx.args[0] as string)
-            : client.resume(ctx.args[0] as string));
-          ctx.out.data(vm);
-          ctx.out.line(`${op === 'pause' ? 'paused' : 'resumed'} ${vm.name}`);
-          return 0;
-        }),
-      );
+      .action(action(async (ctx) => pauseOrResume(ctx, op, ctx.args[0] as string)));
   }
 }
 

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import type { Command } from 'commander';
 import { action } from '../context.ts';
-import { CliError, describeError, UsageError } from '../errors.ts';
+import { CliError, UsageError } from '../errors.ts';
 
 export interface ForwardSpec {
   /** 0: any free port. */
@@ -49,6 +49,7 @@ export function registerPortForward(program: Command): void {
     .option('--verbose', 'print each connection (on stderr)')
     .action(
       action<{ verbose?: boolean }>(async (ctx) => {
+        const { describeError } = await import('../describe-error.ts');
         const [name, specs] = ctx.args as [string, string[]];
         const forwards = specs.map(parseForward);
         const client = await ctx.client();

@@ -4,9 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import type { ConfigFile, ProviderName } from '../../config/config.ts';
-import { cliTarget } from '../../provision/cli-support.ts';
-import { pickReporter } from '../../provision/reporter.ts';
-import { runSetup } from '../../provision/setup.ts';
+import { forgetAddress } from '../agent-address.ts';
 import { action } from '../context.ts';
 import { EXIT_USAGE, formatFix } from '../errors.ts';
 
@@ -82,7 +80,13 @@ export function registerSetup(program: Command): void {
           ...(flags.vmName ? { vmName: flags.vmName } : {}),
           ...(flags.agentPort ? { agentPort: flags.agentPort } : {}),
         };
+        // The provision layer loads when the command runs, not for --help.
+        const { cliTarget } = await import('../../provision/cli-support.ts');
+        const { pickReporter } = await import('../../provision/reporter.ts');
+        const { runSetup } = await import('../../provision/setup.ts');
         const { paths, config, provider } = await cliTarget(overrides);
+        // Setup may start the VM anew (another address): the next command asks the provider.
+        await forgetAddress(paths);
         const configUpdates: ConfigFile = { provider: config.provider };
         if (config.provider === 'tart') configUpdates.vm_name = config.vmName;
         if (flags.agentPort) configUpdates.agent_port = flags.agentPort;

@@ -2,8 +2,7 @@
 // without a TTY and without --yes it refuses (exit 2).
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { cliTarget } from '../../provision/cli-support.ts';
-import { listMicrovms, runUninstall } from '../../provision/uninstall.ts';
+import { forgetAddress } from '../agent-address.ts';
 import { action } from '../context.ts';
 import { CliError, UsageError } from '../errors.ts';
 
@@ -14,6 +13,9 @@ export function registerUninstall(program: Command): void {
     .option('-y, --yes', 'do not ask for confirmation (microVMs are stopped)')
     .action(
       action<{ yes?: boolean }>(async (ctx) => {
+        // The provision layer loads when the command runs, not for --help.
+        const { cliTarget } = await import('../../provision/cli-support.ts');
+        const { listMicrovms, runUninstall } = await import('../../provision/uninstall.ts');
         const { paths, provider } = await cliTarget();
         if (!ctx.opts.yes) {
           if (!process.stdin.isTTY || ctx.json) {
@@ -22,10 +24,7 @@ export function registerUninstall(program: Command): void {
           const vms = (await listMicrovms(provider, paths)).filter(
             (v) => !['stopped', 'exited'].includes(v.state),
           );
-          const what =
-            provider.name === 'tart'
-              ? `delete the Tart VM ${(await provider.status()).name}`
-              : `stop the agent and remove ${provider.layout.agentDir}`;
+          const what = provider.text.uninstallRemoves;
           const rl = createInterface({ input: process.stdin, output: process.stderr });
           const answer = await rl.question(
             `This will ${what}${vms.length ? `, stopping ${vms.length} running microVM(s)` : ''}, and remove the token and downloads. Continue? [y/N] `,
@@ -33,6 +32,7 @@ export function registerUninstall(program: Command): void {
           rl.close();
           if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('cancelled', 'nothing removed');
         }
+        await forgetAddress(paths);
         const result = await runUninstall(provider, paths);
         ctx.out.data({ ok: true, ...result });
         if (!ctx.json)

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { VersionResponse } from '../../api/schemas.ts';
 import { VERSION } from '../../version.ts';
 import { action } from '../context.ts';
-import { describeError } from '../errors.ts';
+import type { ErrorReport } from '../describe-error.ts';
 import { keyValues } from '../format.ts';
 
 export function registerVersion(program: Command): void {
@@ -14,11 +14,11 @@ export function registerVersion(program: Command): void {
     .action(
       action(async (ctx) => {
         let agent: VersionResponse | null = null;
-        let failure: ReturnType<typeof describeError> | null = null;
+        let failure: ErrorReport | null = null;
         try {
           agent = await (await ctx.client()).version();
         } catch (err) {
-          failure = describeError(err);
+          failure = (await import('../describe-error.ts')).describeError(err);
         }
         if (ctx.json) {
           ctx.out.data({

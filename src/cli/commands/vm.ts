@@ -2,10 +2,15 @@
 // agent daemon).
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { cliTarget } from '../../provision/cli-support.ts';
+import { forgetAddress } from '../agent-address.ts';
 import { action } from '../context.ts';
 
 const MAX_LINES = 100_000;
+
+/** The provider for the user's config; the host layer loads when a vm command runs. */
+async function cliTarget(): Promise<import('../../provision/cli-support.ts').CliTarget> {
+  return (await import('../../provision/cli-support.ts')).cliTarget();
+}
 
 function lines(v: string): number {
   const n = Number(v);
@@ -59,7 +64,7 @@ export function registerVm(program: Command): void {
     .description('start the VM (Tart) and the agent')
     .action(
       action(async (ctx) => {
-        const { provider } = await cliTarget();
+        const { paths, provider } = await cliTarget();
         const before = await provider.status();
         const agentBefore = before.state === 'running' ? await provider.agentService() : null;
         if (before.state === 'running' && agentBefore?.running) {
@@ -67,13 +72,13 @@ export function registerVm(program: Command): void {
           ctx.out.line(`${before.provider} ${before.name} and fc-agent were already running`);
           return 0;
         }
-        if (provider.name === 'tart') await provider.ensureRunning();
-        await provider.startAgent();
+        await forgetAddress(paths);
+        await provider.startWithAgent();
         const host = await provider.status();
         ctx.out.data({ ok: true, already_running: false, host });
         const vmWas = before.state === 'running' ? 'was already running' : 'started';
         ctx.out.line(
-          provider.name === 'tart'
+          provider.vm
             ? `${host.provider} ${host.name}: ${vmWas}; fc-agent started`
             : `fc-agent started (${host.name})`,
         );
@@ -85,10 +90,11 @@ export function registerVm(program: Command): void {
     .description('stop the VM (Tart: microVMs inside stop with it) or the local agent daemon')
     .action(
       action(async (ctx) => {
-        const { provider } = await cliTarget();
+        const { paths, provider } = await cliTarget();
+        await forgetAddress(paths);
         await provider.stop();
         ctx.out.data({ ok: true });
-        ctx.out.line(provider.name === 'tart' ? 'VM stopped' : 'fc-agent stopped (microVMs keep running)');
+        ctx.out.line(provider.text.stopped);
         return 0;
       }),
     );

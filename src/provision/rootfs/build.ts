@@ -12,9 +12,9 @@ mkdir -p "$work/root"
 trap 'rm -rf "$work"' EXIT
 tar -xzf "$tarball" -C "$work/root"
 install -m 0755 "$init" "$work/root/init"
+if [ -n "$guest" ]; then install -D -m 0755 "$guest" "$work/root/usr/sbin/fc-guest"; fi
 mkdir -p "$work/root/sbin"
 ln -sfn /init "$work/root/sbin/init"
-if [ -n "$guest" ]; then install -D -m 0755 "$guest" "$work/root/usr/sbin/fc-guest"; fi
 mkdir -p "$work/root/root"
 mkfs.ext4 -q -F -L fc-rootfs -E root_owner=0:0 -d "$work/root" "$work/rootfs.ext4" "$size"
 mkdir -p "$(dirname "$out")"

@@ -13,42 +13,20 @@ export function hostStep(ctx: SetupContext): Step {
   const p = ctx.provider;
   const inspect = async (): Promise<CheckResult> => {
     try {
-      if (p.name === 'local') {
-        // The local provider's ensureRunning only checks (Linux, KVM, tools); it starts nothing.
-        await p.ensureRunning();
-        return { ok: true, detail: 'Linux with the tools setup needs', fix: '' };
-      }
-      const st = await p.status();
-      if (st.state !== 'running') {
-        return {
-          ok: false,
-          detail: `the VM ${st.name} is ${st.state}: ${st.detail}`,
-          fix: st.state === 'missing' ? 'fc-macos setup' : 'fc-macos vm start',
-        };
-      }
-      const res = await p.exec(['true']);
-      if (res.exitCode !== 0)
-        return {
-          ok: false,
-          detail: `the VM ${st.name} runs but does not run commands`,
-          fix: 'fc-macos vm start',
-        };
-      return { ok: true, detail: `${st.name}: ${st.detail}`, fix: '' };
+      return await p.inspectHost();
     } catch (err) {
       return { ok: false, detail: errText(err), fix: errFix(err, 'fc-macos setup') };
     }
   };
   return {
     id: 'host',
-    title: p.name === 'tart' ? 'Linux VM (Tart)' : 'Linux host checks',
+    title: p.text.hostStep,
     inspect,
     async check() {
       return (await inspect()).ok;
     },
     async run(progress) {
-      progress(
-        p.name === 'tart' ? 'creating and starting the VM (the first clone downloads ~2 GB)' : 'checking',
-      );
+      progress(p.text.hostStarting);
       await p.ensureRunning();
     },
   };
@@ -64,10 +42,7 @@ export function kvmStep(ctx: SetupContext): Step {
       return (await p.checkKvm()).ok;
     },
     async run(progress) {
-      if (p.name === 'tart') {
-        progress('loading the kvm module');
-        await p.exec(['modprobe', 'kvm'], { root: true });
-      }
+      await p.prepareKvm(progress);
       const kvm = await p.checkKvm();
       if (!kvm.ok) throw new KvmError(kvm.detail, kvm.fix);
     },

@@ -1,0 +1,65 @@
+// One HTTP exchange with the agent over node:http (node:https for an https URL). Not the global
+// fetch: on Node 20 the first fetch loads undici and compiles its WebAssembly parser, which costs
+// a short CLI command more than everything else it does (see bench/, "CLI start-up").
+import type { IncomingMessage, RequestOptions } from 'node:http';
+import { Readable } from 'node:stream';
+
+/** What the client needs of an answer: its status, then its body as text or as a stream. */
+export interface AgentResponse {
+  readonly status: number;
+  /** 2xx. */
+  readonly ok: boolean;
+  /** The whole body as UTF-8 (read once). */
+  text(): Promise<string>;
+  /** The body as a stream (for followed logs and the event stream). */
+  readonly body: ReadableStream<Uint8Array>;
+}
+
+export interface ExchangeOptions {
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  signal: AbortSignal;
+}
+
+function answer(res: IncomingMessage): AgentResponse {
+  const status = res.statusCode ?? 0;
+  return {
+    status,
+    ok: status >= 200 && status < 300,
+    async text() {
+      const chunks: Buffer[] = [];
+      for await (const c of res) chunks.push(c as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
+    get body() {
+      return Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>;
+    },
+  };
+}
+
+/** A ready-made answer (a body already read), for code that hands an answer on. */
+export function textAnswer(status: number, text: string): AgentResponse {
+  return {
+    status,
+    ok: status >= 200 && status < 300,
+    text: async () => text,
+    get body() {
+      return Readable.toWeb(Readable.from([Buffer.from(text)])) as unknown as ReadableStream<Uint8Array>;
+    },
+  };
+}
+
+/** Sends the request; resolves once the answer's headers are in. Rejects with node's own error. */
+export async function exchange(url: string, opts: ExchangeOptions): Promise<AgentResponse> {
+  const u = new URL(url);
+  const { request } = u.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  const headers = { ...opts.headers };
+  if (opts.body !== undefined) headers['content-length'] = String(Buffer.byteLength(opts.body));
+  const init: RequestOptions = { method: opts.method, headers, signal: opts.signal };
+  return new Promise((resolve, reject) => {
+    const req = request(u, init, (res) => resolve(answer(res)));
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
