@@ -21,15 +21,7 @@ import {
   parseVcpus,
 } from '../flag-parsers.ts';
 import { shortId } from '../format.ts';
-import {
-  countByState,
-  describeExit,
-  isAlive,
-  listTable,
-  sortMicrovms,
-  statusPage,
-  summaryLine,
-} from '../microvm-view.ts';
+import type * as View from '../microvm-view.ts';
 import type { CreateFlags } from './create-request.ts';
 import {
   addStopTimeout,
@@ -90,8 +82,11 @@ function refuseJsonAttach(ctx: CommandContext<unknown>, what: string): void {
   }
 }
 
+/** The views load with the first command that prints microVMs (they bring the API's schemas). */
+const views = (): Promise<typeof View> => import('../microvm-view.ts');
+
 async function listAll(client: AgentClient): Promise<Microvm[]> {
-  return sortMicrovms(await client.listMicrovms());
+  return (await views()).sortMicrovms(await client.listMicrovms());
 }
 
 function registerList(parent: Command, name: string, aliases: string[] = []): void {
@@ -102,11 +97,12 @@ function registerList(parent: Command, name: string, aliases: string[] = []): vo
   for (const a of aliases) cmd.alias(a);
   cmd.action(
     action<{ quiet?: boolean }>(async (ctx) => {
+      const v = await views();
       const list = await listAll(await ctx.client());
       if (ctx.json) ctx.out.data({ microvms: list });
       else if (ctx.opts.quiet) for (const vm of list) ctx.out.line(vm.name);
       else if (list.length === 0) ctx.out.line('no microVMs (`fc-macos run` starts one)');
-      else ctx.out.line(listTable(list, ctx.out.paint));
+      else ctx.out.line(v.listTable(list, ctx.out.paint));
       return 0;
     }),
   );
@@ -188,18 +184,19 @@ export function registerMicrovm(program: Command): void {
     .argument('[name]', 'microVM name or id (prefix)')
     .action(
       action(async (ctx) => {
+        const v = await views();
         const client = await ctx.client();
         const name = ctx.args[0] as string | undefined;
         if (name) {
           const vm = await client.getMicrovm(name);
           ctx.out.data(vm);
-          ctx.out.line(statusPage(vm, ctx.out.paint, new Date(), await guestLine(client, vm)));
+          ctx.out.line(v.statusPage(vm, ctx.out.paint, new Date(), await guestLine(client, vm)));
           return 0;
         }
         const list = await listAll(client);
-        ctx.out.data({ counts: countByState(list), microvms: list });
-        ctx.out.line(summaryLine(list));
-        if (list.length > 0) ctx.out.line(`\n${listTable(list, ctx.out.paint)}`);
+        ctx.out.data({ counts: v.countByState(list), microvms: list });
+        ctx.out.line(v.summaryLine(list));
+        if (list.length > 0) ctx.out.line(`\n${v.listTable(list, ctx.out.paint)}`);
         return 0;
       }),
     );
@@ -276,6 +273,7 @@ export function registerMicrovm(program: Command): void {
     .option('-f, --force', 'kill at once, no graceful attempt');
   addStopTimeout(stop).action(
     action<{ all?: boolean; timeout: number } & StopFlags>(async (ctx) => {
+      const v = await views();
       const given = (ctx.args[0] as string[] | undefined) ?? [];
       if (ctx.opts.all && given.length > 0)
         throw new UsageError('microvm stop: give NAMEs or --all, not both');
@@ -284,7 +282,7 @@ export function registerMicrovm(program: Command): void {
       const { describeError } = await import('../describe-error.ts');
       const names = ctx.opts.all
         ? (await listAll(client))
-            .filter((vm) => isAlive(vm.state) && vm.state !== 'stopping')
+            .filter((vm) => v.isAlive(vm.state) && vm.state !== 'stopping')
             .map((vm) => vm.name)
         : given;
       const done = stopProgress(names, ctx.opts, ctx.json);
@@ -320,6 +318,7 @@ export function registerMicrovm(program: Command): void {
     .argument('<names...>', 'microVM names or ids')
     .action(
       action(async (ctx) => {
+        const v = await views();
         const names = ctx.args[0] as string[];
         const client = await ctx.client();
         const { describeError } = await import('../describe-error.ts');
@@ -329,7 +328,7 @@ export function registerMicrovm(program: Command): void {
         results.forEach((r, i) => {
           if (r.status === 'fulfilled') {
             killed.push(r.value);
-            ctx.out.line(`killed ${r.value.name} (${describeExit(r.value)})`);
+            ctx.out.line(`killed ${r.value.name} (${v.describeExit(r.value)})`);
           } else {
             const d = describeError(r.reason);
             errors.push({ name: names[i] ?? '', code: d.code, message: d.message });
@@ -349,6 +348,7 @@ export function registerMicrovm(program: Command): void {
     .option('-f, --force', 'kill a running microVM first')
     .action(
       action<{ force?: boolean }>(async (ctx) => {
+        const v = await views();
         const names = ctx.args[0] as string[];
         const client = await ctx.client();
         const { describeError } = await import('../describe-error.ts');
@@ -357,7 +357,7 @@ export function registerMicrovm(program: Command): void {
         for (const name of names) {
           try {
             const vm = await client.getMicrovm(name);
-            if (isAlive(vm.state) && !ctx.opts.force) {
+            if (v.isAlive(vm.state) && !ctx.opts.force) {
               throw new CliError(
                 'invalid_state',
                 `microVM ${vm.name} is ${vm.state}: stop it first (\`fc-macos microvm stop ${vm.name}\`) or remove it with --force`,
