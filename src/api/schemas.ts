@@ -213,6 +213,10 @@ export const versionResponse = z.object({
   firecracker_path: z.string(),
   arch: z.string(),
   kvm: z.object({ usable: z.boolean(), detail: z.string() }),
+  uptime_s: z
+    .number()
+    .optional()
+    .describe('Seconds since this agent process started (absent from agents before it).'),
 });
 export type VersionResponse = z.infer<typeof versionResponse>;
 

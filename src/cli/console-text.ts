@@ -29,12 +29,12 @@ export class ReadableConsoleText {
   }
 }
 
-/** The whole text at once. */
-export function readableConsoleText(text: string): string {
-  return filter(text).out;
+/** The whole text at once; keepColour false drops colours too (single-line fields). */
+export function readableConsoleText(text: string, keepColour = true): string {
+  return filter(text, keepColour).out;
 }
 
-function filter(text: string): { out: string; rest: string } {
+function filter(text: string, keepColour = true): { out: string; rest: string } {
   let out = '';
   let i = 0;
   while (i < text.length) {
@@ -43,7 +43,7 @@ function filter(text: string): { out: string; rest: string } {
       const end = sequenceEnd(text, i);
       if (end === null) return { out, rest: text.slice(i) };
       const seq = text.slice(i, end);
-      if (seq.endsWith('m') && /^\[[0-9;]*m$/.test(seq.slice(1))) out += seq;
+      if (keepColour && seq.endsWith('m') && /^\[[0-9;]*m$/.test(seq.slice(1))) out += seq;
       i = end;
       continue;
     }

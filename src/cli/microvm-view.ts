@@ -112,7 +112,8 @@ export function statusPage(vm: Microvm, paint: Paint, now: Date = new Date(), gu
   if (vm.exit) pairs.push(['Exited', when(vm.exit.at)]);
   let text = keyValues(pairs);
   if (vm.last_console_lines.length > 0) {
-    text += `\nLast console lines:\n${vm.last_console_lines.map((l) => `  ${readableConsoleText(l)}`).join('\n')}`;
+    // Controls dropped (BusyBox's cursor query is not text), then anything left shown escaped.
+    text += `\nLast console lines:\n${vm.last_console_lines.map((l) => `  ${f(readableConsoleText(l, false))}`).join('\n')}`;
   }
   return text;
 }

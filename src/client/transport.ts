@@ -56,7 +56,9 @@ export async function exchange(url: string, opts: ExchangeOptions): Promise<Agen
   const { request } = u.protocol === 'https:' ? await import('node:https') : await import('node:http');
   const headers = { ...opts.headers };
   if (opts.body !== undefined) headers['content-length'] = String(Buffer.byteLength(opts.body));
-  const init: RequestOptions = { method: opts.method, headers, signal: opts.signal };
+  // A connection per request: a kept-alive socket would hold a short CLI process open until the
+  // agent's idle timeout closes it.
+  const init: RequestOptions = { method: opts.method, headers, signal: opts.signal, agent: false };
   return new Promise((resolve, reject) => {
     const req = request(u, init, (res) => resolve(answer(res)));
     req.on('error', reject);

@@ -7,7 +7,15 @@ import type { Microvm, StatsResponse } from '../api/schemas.ts';
 import type { AgentClient } from '../client/agent-client.ts';
 import { AgentApiError, AgentAuthError, AgentUnreachableError } from '../client/errors.ts';
 import type { HostStatus } from '../host/provider.ts';
-import { applyEvent, type Outage, withList, withMicrovm, withoutMicrovm, withStats } from './model.ts';
+import {
+  applyEvent,
+  type Outage,
+  startedAt,
+  withList,
+  withMicrovm,
+  withoutMicrovm,
+  withStats,
+} from './model.ts';
 import type { DashboardStore } from './store.ts';
 
 /** What the dashboard asks of the agent; AgentClient has it all. The feed only reads. */
@@ -88,7 +96,7 @@ export class Feed {
         this.store.update((d) => ({
           ...d,
           outage: null,
-          agent: { ...d.agent, url: client.baseUrl, version, reachable: true },
+          agent: { ...d.agent, url: client.baseUrl, version, reachable: true, startedAt: startedAt(version) },
         }));
         await this.follow(client);
       } catch (err) {

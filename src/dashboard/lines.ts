@@ -4,7 +4,7 @@
 import type { Microvm } from '../api/schemas.ts';
 import { bytes, duration, mib, safeField } from '../cli/format.ts';
 import { describeExit } from '../cli/microvm-view.ts';
-import { counts, type DashboardData, healthOf } from './model.ts';
+import { agentUptime, counts, type DashboardData, healthOf } from './model.ts';
 import { bar, type Colour, dot, GLYPHS, HEALTH_COLOUR, type Theme } from './theme.ts';
 
 export interface Seg {
@@ -87,7 +87,8 @@ export function headerLines(data: DashboardData, theme: Theme, width: number, fi
     agent.push({ t: `${dot(theme, 'failed')} DOWN`, c: 'red', bold: true });
   }
   if (a.version) agent.push({ t: ` ${safeField(a.version.agent)}` });
-  if (a.uptimeS !== null) agent.push({ t: `${sep}up ${duration(a.uptimeS)}` });
+  const up = agentUptime(a);
+  if (up !== null) agent.push({ t: `${sep}uptime ${duration(up)}` });
   if (a.rttMs !== null)
     agent.push({ t: `${sep}rtt ${a.rttMs < 10 ? a.rttMs.toFixed(1) : Math.round(a.rttMs)} ms` });
   agent.push({ t: `${sep}${safeField(a.url)}` });

@@ -24,8 +24,8 @@ export interface AgentInfo {
   /** Round trip of the last GET /health, ms. */
   rttMs: number | null;
   reachable: boolean;
-  /** Agent process uptime, from /agent/version when the agent reports it. */
-  uptimeS: number | null;
+  /** When the agent process started (ms since the epoch), from /agent/version's uptime_s. */
+  startedAt: number | null;
 }
 
 export interface DashboardData {
@@ -50,7 +50,7 @@ export function emptyData(url: string): DashboardData {
     host: null,
     hostStatus: null,
     provider: null,
-    agent: { url, version: null, rttMs: null, reachable: false, uptimeS: null },
+    agent: { url, version: null, rttMs: null, reachable: false, startedAt: null },
     live: 'connecting',
     outage: null,
     updatedAt: 0,
@@ -137,6 +137,16 @@ export function isRunning(vm: Pick<Microvm, 'state'>): boolean {
   return vm.state === 'running' || vm.state === 'paused' || vm.state === 'stopping';
 }
 
+/** When the agent started, from the uptime it reported just now. */
+export function startedAt(v: VersionResponse, now = Date.now()): number | null {
+  return v.uptime_s === undefined ? null : now - v.uptime_s * 1000;
+}
+
+/** Seconds the agent has been up, or null when it does not say. */
+export function agentUptime(a: AgentInfo, now = Date.now()): number | null {
+  return a.startedAt === null ? null : Math.max(0, Math.round((now - a.startedAt) / 1000));
+}
+
 /** The data as --json prints it: plain objects, rows in display order. */
 export function snapshotJson(data: DashboardData): unknown {
   return {
@@ -148,7 +158,7 @@ export function snapshotJson(data: DashboardData): unknown {
       url: data.agent.url,
       reachable: data.agent.reachable,
       version: data.agent.version?.agent ?? null,
-      uptime_s: data.agent.uptimeS,
+      uptime_s: agentUptime(data.agent),
       rtt_ms: data.agent.rttMs,
     },
     firecracker: data.agent.version?.firecracker ?? null,

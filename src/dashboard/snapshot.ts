@@ -4,7 +4,7 @@
 import type { HostStatus } from '../host/provider.ts';
 import { type DashboardClient, Feed } from './feed.ts';
 import { headerLines, layoutFor, lineText, outageLines, row, tableHeader } from './lines.ts';
-import { type DashboardData, snapshotJson, withList, withStats } from './model.ts';
+import { type DashboardData, snapshotJson, startedAt, withList, withStats } from './model.ts';
 import { DashboardStore } from './store.ts';
 import type { Theme } from './theme.ts';
 
@@ -31,7 +31,14 @@ export async function collectOnce(
     store.update((d) => ({
       ...withStats(withList(d, list), stats),
       live: 'events',
-      agent: { ...d.agent, url: client.baseUrl, version, rttMs, reachable: true },
+      agent: {
+        ...d.agent,
+        url: client.baseUrl,
+        version,
+        rttMs,
+        reachable: true,
+        startedAt: startedAt(version),
+      },
     }));
   } catch (err) {
     const outage = await feed.outageFor(err, 1, Date.now());

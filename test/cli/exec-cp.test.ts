@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVm } from '../agent/harness.ts';
 import { type StartedAgent, startAgent } from '../support/agent.ts';
 import { startTestGuest, type TestGuest } from '../support/fc-guest.ts';
-import { type CliEnv, cliEnv } from './harness.ts';
+import { cliBin } from '../support/paths.ts';
+import { type CliEnv, cliEnv, PtySession } from './harness.ts';
 
 let guest: TestGuest;
 let agent: StartedAgent;
@@ -139,5 +140,41 @@ describe('readiness', () => {
     expect(s.stdout).toMatch(/Guest:\s+ready \(fc-guest \d+\.\d+\.\d+, up \d+s\)/);
     const plain = await cli.run(['microvm', 'status', 'plain']);
     expect(plain.stdout).toMatch(/Guest:\s+none \(custom rootfs\)/);
+  });
+});
+
+describe('fc-macos exec -it in a terminal', () => {
+  it('is raw: Ctrl+C reaches the guest command, the exit code comes back, the terminal is restored', async () => {
+    const script = 'stty -g; "$@"; echo "exit=$?"; stty -g';
+    const s = new PtySession(
+      [
+        'sh',
+        '-c',
+        script,
+        'sh',
+        process.execPath,
+        cliBin,
+        'exec',
+        '-it',
+        'box',
+        '--',
+        'sh',
+        '-c',
+        'trap "echo got-int; exit 9" INT; echo armed; while :; do sleep 0.1; done',
+      ],
+      cli.env,
+    );
+    try {
+      await s.waitFor(/armed/);
+      s.write('\x03');
+      await s.waitFor(/got-int/);
+      const m = await s.waitFor(/exit=(\d+)\r?\n([0-9a-f:]+)\r?\n/);
+      expect(Number(m[1])).toBe(9);
+      const stty = s.text().match(/^[0-9a-f]+(?::[0-9a-f]+){10,}\r?$/gm) ?? [];
+      expect(stty.length).toBe(2);
+      expect(stty[0]?.trim()).toBe(stty[1]?.trim());
+    } finally {
+      await s.exited;
+    }
   });
 });

@@ -2,8 +2,10 @@
 // namespace this file makes. A TCP echo server in a second namespace, on the agent's bridge with
 // the microVM's address, stands in for the guest (the Firecracker double runs no guest).
 import { type ChildProcess, spawn } from 'node:child_process';
+import { request } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PORT_FORWARD_PROTOCOL } from '../../src/api/network.ts';
 import type { Microvm } from '../../src/api/schemas.ts';
 import { type StartedAgent, startAgent } from '../support/agent.ts';
 import { createNetns, type Netns, netnsProblem } from '../support/netns.ts';
@@ -117,6 +119,32 @@ describe.skipIf(problem !== null)('run -p, ls and port-forward (agent in a netwo
     const code = await new Promise((r) => child.once('exit', r));
     expect(code).toBe(0);
   }, 90_000);
+
+  it('the upgrade needs the bearer token', async () => {
+    const status = (token: string | null) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(`${agent.url}/agent/microvms/echo/port-forward?port=7`, {
+          headers: {
+            connection: 'Upgrade',
+            upgrade: PORT_FORWARD_PROTOCOL,
+            ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+          },
+        });
+        req.on('upgrade', (res, socket) => {
+          socket.destroy();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await status(null)).toBe(401);
+    expect(await status('wrong')).toBe(401);
+    expect(await status(agent.token)).toBe(101);
+  });
 
   it('says why when the guest refuses, and refuses a microVM without network', async () => {
     const child = spawn(process.execPath, [cliBin, 'port-forward', 'echo', ':8', '--verbose'], {

@@ -39,7 +39,7 @@ function setup(
     ...withStats(withList(d, list), statsFor(list)),
     provider: 'local',
     live: 'events',
-    agent: { ...d.agent, version, rttMs: 3.2, reachable: true },
+    agent: { ...d.agent, version, rttMs: 3.2, reachable: true, startedAt: Date.now() - 125_000 },
   }));
   const exits: ExitRequest[] = [];
   const ui = render(
@@ -84,6 +84,7 @@ describe('dashboard view', () => {
     const f = t.frame();
     expect(f).toContain('Agent  ● up 0.1.0');
     expect(f).toContain('rtt 3.2 ms');
+    expect(f).toContain('uptime 2m 5s');
     expect(f).toContain('firecracker 1.14.4');
     expect(f).toContain('microVMs 3 · 1 running · 1 paused · 1 stopped');
     expect(f).toContain('4 vCPUs');
@@ -331,5 +332,19 @@ describe('dashboard view with networking', () => {
     await t.press('j', '\r');
     await eventually(() => expect(t.frame()).toContain('address    172.30.0.2/24 via 172.30.0.1'));
     expect(t.frame()).toContain('ports      *:8080->80/tcp');
+  });
+});
+
+describe('dashboard theme', () => {
+  it('is monochrome with NO_COLOR or TERM=dumb, and plain ASCII with TERM=dumb', async () => {
+    const { themeFor, bar, dot } = await import('../../src/dashboard/theme.ts');
+    expect(themeFor({ TERM: 'xterm-256color' })).toEqual({ colour: true, unicode: true });
+    expect(themeFor({ TERM: 'xterm-256color', NO_COLOR: '1' })).toEqual({ colour: false, unicode: true });
+    // An empty NO_COLOR does not count (no-color.org).
+    expect(themeFor({ NO_COLOR: '' }).colour).toBe(true);
+    const dumb = themeFor({ TERM: 'dumb' });
+    expect(dumb).toEqual({ colour: false, unicode: false });
+    expect(bar(dumb, 0.5, 4)).toEqual(['##', '..']);
+    expect(dot(dumb, 'failed')).toBe('!');
   });
 });

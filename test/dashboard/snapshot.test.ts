@@ -41,13 +41,14 @@ describe('fc-macos dashboard without a terminal', () => {
 
   it('--json prints the same data', async () => {
     const { code, body } = await cli.json<{
-      agent: { reachable: boolean; url: string };
+      agent: { reachable: boolean; url: string; uptime_s: number | null };
       counts: Record<string, number>;
       microvms: Array<{ name: string; state: string; rss_bytes: number | null }>;
       outage: unknown;
     }>(['dashboard']);
     expect(code).toBe(0);
     expect(body.agent).toMatchObject({ reachable: true, url: agent.url });
+    expect(body.agent.uptime_s).toBeGreaterThanOrEqual(0);
     expect(body.counts).toEqual({ running: 2 });
     expect(body.microvms.map((m) => [m.name, m.state])).toEqual([
       ['alpha', 'running'],

@@ -24,21 +24,25 @@ describe.skipIf(problem !== null)('fc-macos on the emulated Mac (real aarch64 gu
     await mac?.dispose();
   });
 
-  it('1. setup --provider tart from nothing, then doctor is all ✓', async () => {
-    const url = mac.serveAssets();
-    const setup = await mac.fcm(
-      ['setup', '--provider', 'tart', '--assets-url', url, '--kernel', guestKernel],
-      20 * 60_000,
-    );
-    if (setup.exitCode !== 0) console.log(`Linux VM console:\n${mac.consoleTail()}`);
-    expect(setup.exitCode).toBe(0);
-    const list = await mac.tart(['list', '--format', 'json']);
-    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ Name: VM_NAME, State: 'running' })]);
-    const doctor = await mac.fcm(['doctor']);
-    expect(doctor.exitCode).toBe(0);
-    expect(doctor.stdout).not.toMatch(/✗/);
-    expect(doctor.stdout).toMatch(/✓/);
-  });
+  it(
+    '1. setup --provider tart from nothing, then doctor is all ✓',
+    async () => {
+      const url = mac.serveAssets();
+      const setup = await mac.fcm(
+        ['setup', '--provider', 'tart', '--assets-url', url, '--kernel', guestKernel],
+        40 * 60_000,
+      );
+      if (setup.exitCode !== 0) console.log(`Linux VM console:\n${mac.consoleTail()}`);
+      expect(setup.exitCode).toBe(0);
+      const list = await mac.tart(['list', '--format', 'json']);
+      expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ Name: VM_NAME, State: 'running' })]);
+      const doctor = await mac.fcm(['doctor']);
+      expect(doctor.exitCode).toBe(0);
+      expect(doctor.stdout).not.toMatch(/✗/);
+      expect(doctor.stdout).toMatch(/✓/);
+    },
+    45 * 60_000,
+  );
 
   it('2. run in a terminal: a real aarch64 shell; Ctrl+] detaches, attaching again answers', async () => {
     const term = new PtySession(

@@ -14,7 +14,8 @@ export function agentRoutes(router: Router, deps: RouteDeps): void {
   });
   router.add('GET', '/agent/version', async (ctx) => {
     checkQuery(ctx, []);
-    sendJson(ctx.res, 200, await systemInfo(resolveBinary(deps.config.firecracker)));
+    const info = await systemInfo(resolveBinary(deps.config.firecracker));
+    sendJson(ctx.res, 200, { ...info, uptime_s: Math.round(process.uptime()) });
   });
   router.add('GET', '/agent/stats', async (ctx) => {
     checkQuery(ctx, []);

@@ -62,6 +62,20 @@ export function registerExec(program: Command): void {
         const stdin = process.stdin;
         const stdout = process.stdout;
         const tty = opts.tty ? { rows: stdout.rows || 24, cols: stdout.columns || 80 } : null;
+        const raw = Boolean(opts.tty && opts.interactive && stdin.isTTY);
+        const restore = (): void => {
+          if (raw) {
+            try {
+              stdin.setRawMode(false);
+            } catch {
+              // the terminal is gone
+            }
+          }
+        };
+        // Raw before the command starts: its first output (a prompt) may arrive with the start, and
+        // keys typed from then on (Ctrl+C too) must already go to the guest, not to us.
+        process.once('exit', restore);
+        if (raw) stdin.setRawMode(true);
         let stream: ExecStream;
         try {
           stream = await client.execStream(
@@ -78,22 +92,13 @@ export function registerExec(program: Command): void {
             { onStdout: (b) => stdout.write(b), onStderr: (b) => process.stderr.write(b) },
           );
         } catch (err) {
+          restore();
+          process.off('exit', restore);
           const code = startFailureCode(err);
           if (code === null) throw err;
           ctx.out.error(err);
           return code;
         }
-        const raw = Boolean(opts.tty && opts.interactive && stdin.isTTY);
-        const restore = (): void => {
-          if (raw) {
-            try {
-              stdin.setRawMode(false);
-            } catch {
-              // the terminal is gone
-            }
-          }
-        };
-        process.once('exit', restore);
         // Without a raw tty, Ctrl+C and friends become signals for the command, not our death.
         const onSignal = (sig: NodeJS.Signals): void => stream.signal(sig.replace(/^SIG/, ''));
         const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
@@ -103,7 +108,6 @@ export function registerExec(program: Command): void {
         const onInput = (b: Buffer): void => stream.write(b);
         const onEnd = (): void => stream.end();
         if (opts.interactive) {
-          if (raw) stdin.setRawMode(true);
           stdin.on('data', onInput);
           stdin.once('end', onEnd);
           stdin.resume();

@@ -49,6 +49,7 @@ export class EmulatedMac {
   readonly env: NodeJS.ProcessEnv;
   readonly net: EmuNet;
   private mirror: ChildProcess | null = null;
+  private disposed = false;
 
   constructor() {
     try {
@@ -65,6 +66,13 @@ export class EmulatedMac {
     writeFileSync(join(bin, 'sw_vers'), '#!/bin/sh\necho 15.1\n', { mode: 0o755 });
     writeFileSync(join(bin, 'sysctl'), '#!/bin/sh\necho "Apple M3 Pro"\n', { mode: 0o755 });
     mkdirSync(join(this.dir, 'home'));
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (process.env.FCEMU_KEEP !== '1') this.disposeSync();
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    process.once('exit', () => process.env.FCEMU_KEEP !== '1' && this.disposeSync());
     this.env = {
       PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
       HOME: join(this.dir, 'home'),
@@ -140,6 +148,13 @@ export class EmulatedMac {
       );
       return;
     }
+    this.disposeSync();
+  }
+
+  /** Synchronous, so it also runs from a signal handler or at exit (the runner stopped with ^C). */
+  disposeSync(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     const vms = join(this.dir, 'tart', 'vms');
     for (const name of existsSync(vms) ? readdirSync(vms) : []) {
       const pidFile = join(vms, name, 'run.pid');
@@ -148,7 +163,7 @@ export class EmulatedMac {
       try {
         process.kill(pid, 'SIGTERM'); // tart run stops QEMU, removes its tap, then exits
       } catch {}
-      for (let i = 0; i < 100 && existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 100 && existsSync(pidFile); i++) spawnSync('sleep', ['0.1']);
     }
     this.mirror?.kill('SIGTERM');
     this.net.remove();
