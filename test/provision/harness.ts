@@ -36,7 +36,8 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
 
-export async function makeEnv(): Promise<Env> {
+/** agentBundle: the fc-agent.mjs setup installs (default the build's); its dir decides where fc-guest comes from. */
+export async function makeEnv(o: { agentBundle?: string } = {}): Promise<Env> {
   const dir = await mkdtemp(join(tmpdir(), 'fc-macos-provision-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const paths = fcMacosPaths({
@@ -59,7 +60,7 @@ export async function makeEnv(): Promise<Env> {
   });
   cleanups.push(() => provider.removeAgent());
   // The real agent bundle: setup installs and health-checks what a user gets.
-  const agentBundle = agentBin;
+  const agentBundle = o.agentBundle ?? agentBin;
   return {
     dir,
     paths,

@@ -1,11 +1,6 @@
-// The guest kernel and the default rootfs. A kernel is downloaded and must match the sha256 pinned
-// in assets.ts (or is given with --kernel), and must be uncompressed for the Linux side's
-// architecture; a rootfs is built from Alpine (or given with --rootfs) and must be ext4. Files are
-// checked before they are copied, and every copy lands under a temp name first (remote-files.ts).
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { ExecError } from '../../host/errors.ts';
-import { remoteSha256, sha256Bytes, sha256File, writeRemoteFile } from '../../host/remote-files.ts';
+import { sha256Bytes, writeRemoteFile } from '../../host/remote-files.ts';
 import { ALPINE_VERSION, assetSet, KERNEL_CI_VERSION, KERNEL_VERSION, ROOTFS_SIZE } from '../assets.ts';
 import {
   fileSource,
@@ -16,13 +11,13 @@ import {
   removeRemote,
   type SetupContext,
 } from '../context.ts';
-import { ProvisionError } from '../errors.ts';
 import { fetchVerified } from '../fetch-verified.ts';
 import { buildRootfsArgv } from '../rootfs/build.ts';
 import { INIT_SCRIPT } from '../rootfs/init.ts';
 import type { Step } from '../runner.ts';
 import { checkExt4, checkKernel, localHead, remoteHead } from '../validate.ts';
 import { inspectInstalled, refuse } from './common.ts';
+import { guestAgentId, guestAgentPlan, stageGuestAgent } from './guest-agent.ts';
 
 async function kernelSource(ctx: SetupContext): Promise<string> {
   return ctx.options.kernel
@@ -95,16 +90,10 @@ export function kernelStep(ctx: SetupContext): Step {
   };
 }
 
-/** The prebuilt fc-guest for the guest's architecture (dist/guest beside the agent bundle), if any. */
-async function guestBinary(ctx: SetupContext): Promise<{ path: string; sha256: string } | null> {
-  const path = join(dirname(ctx.agentBundle), 'guest', `fc-guest-${await linuxArch(ctx)}`);
-  return existsSync(path) ? { path, sha256: await sha256File(path) } : null;
-}
-
 async function rootfsSource(ctx: SetupContext): Promise<string> {
   if (ctx.options.rootfs) return fileSource(ctx, 'rootfs', ctx.options.rootfs);
-  const guest = await guestBinary(ctx);
-  return `alpine:${ALPINE_VERSION}:${await linuxArch(ctx)}:init-${sha256Bytes(INIT_SCRIPT).slice(0, 16)}:guest-${guest ? guest.sha256.slice(0, 16) : 'none'}`;
+  const guest = guestAgentId(await guestAgentPlan(ctx));
+  return `alpine:${ALPINE_VERSION}:${await linuxArch(ctx)}:init-${sha256Bytes(INIT_SCRIPT).slice(0, 16)}:${guest}`;
 }
 
 export function rootfsStep(ctx: SetupContext): Step {
@@ -152,25 +141,7 @@ export function rootfsStep(ctx: SetupContext): Step {
         const image = join(scratch, 'rootfs.ext4');
         await p.copyIn(tarball, remoteTarball, { mode: 0o600, root });
         await writeRemoteFile((a, o) => p.exec(a, o), init, INIT_SCRIPT, { mode: 0o755, root });
-        const guest = await guestBinary(ctx);
-        let remoteGuest: string | undefined;
-        if (guest) {
-          progress('adding the guest agent fc-guest');
-          remoteGuest = join(scratch, 'fc-guest');
-          await p.copyIn(guest.path, remoteGuest, { mode: 0o755, root });
-          const got = await remoteSha256((a, o) => p.exec(a, o), remoteGuest, root);
-          if (got !== guest.sha256) {
-            throw new ProvisionError(
-              'checksum_mismatch',
-              `fc-guest copied to the Linux side has sha256 ${got ?? '(missing)'}, expected ${guest.sha256}`,
-              'fc-macos setup --force',
-            );
-          }
-        } else {
-          progress(
-            `no prebuilt fc-guest for ${await linuxArch(ctx)} beside ${ctx.agentBundle}: the rootfs has no guest agent (exec, cp and a clean stop need it; build it with "npm run build")`,
-          );
-        }
+        const remoteGuest = await stageGuestAgent(ctx, await guestAgentPlan(ctx), scratch, progress);
         const argv = buildRootfsArgv({
           ...(remoteGuest ? { guest: remoteGuest } : {}),
           tarball: remoteTarball,
