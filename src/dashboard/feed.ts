@@ -197,10 +197,9 @@ export class Feed {
       const host = await this.hostState();
       this.store.update((d) => ({ ...d, hostStatus: host }));
       if (host && host.state !== 'running') {
-        const what = host.provider === 'tart' ? `the Linux VM ${host.name}` : `the host ${host.name}`;
         return {
           layer: 'vm',
-          message: `${what} is ${host.state}`,
+          message: `${host.label} is ${host.state}`,
           fix: host.state === 'missing' ? 'fc-macos setup' : 'fc-macos vm start',
           retryAt,
           attempts,

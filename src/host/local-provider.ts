@@ -110,6 +110,7 @@ export class LocalProvider implements HostProvider {
     return {
       provider: 'local',
       name: hostname(),
+      label: `the host ${hostname()}`,
       state: 'running',
       ip: '127.0.0.1',
       detail: `no VM layer (this machine); fc-agent ${agent.running ? 'running' : agent.installed ? 'stopped' : 'not installed'} (${agent.mode})`,

@@ -13,6 +13,8 @@ export interface HostStatus {
   provider: ProviderName;
   /** The VM's name for Tart; the hostname locally. */
   name: string;
+  /** How messages name this layer, e.g. "the Linux VM fc-macos-linux" or "the host h1". */
+  label: string;
   state: HostState;
   /** The address the agent is reached on from this machine, when running. */
   ip: string | null;

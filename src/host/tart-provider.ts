@@ -135,7 +135,11 @@ export class TartProvider implements HostProvider {
   async status(): Promise<HostStatus> {
     const cli = await this.tart();
     const vm = await cli.find(this.opts.vmName);
-    const base = { provider: 'tart' as const, name: this.opts.vmName };
+    const base = {
+      provider: 'tart' as const,
+      name: this.opts.vmName,
+      label: `the Linux VM ${this.opts.vmName}`,
+    };
     if (!vm) return { ...base, state: 'missing', ip: null, detail: `no Tart VM named ${this.opts.vmName}` };
     if (vm.State !== 'running') return { ...base, state: 'stopped', ip: null, detail: `VM is ${vm.State}` };
     const ip = await cli.run(tartArgv.ip(this.opts.vmName));

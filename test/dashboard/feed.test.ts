@@ -89,6 +89,7 @@ describe('dashboard feed', () => {
       hostStatus: async () => ({
         provider: 'tart',
         name: 'fc-macos',
+        label: 'the Linux VM fc-macos',
         state: 'running',
         ip: '1.2.3.4',
         detail: '',
@@ -128,6 +129,7 @@ describe('dashboard feed', () => {
       hostStatus: async () => ({
         provider: 'tart',
         name: 'fc-macos',
+        label: 'the Linux VM fc-macos',
         state: 'stopped',
         ip: null,
         detail: '',

@@ -88,7 +88,7 @@ export function registerSetup(program: Command): void {
         // Setup may start the VM anew (another address): the next command asks the provider.
         await forgetAddress(paths);
         const configUpdates: ConfigFile = { provider: config.provider };
-        if (config.provider === 'tart') configUpdates.vm_name = config.vmName;
+        if (provider.vm) configUpdates.vm_name = provider.vm.name;
         if (flags.agentPort) configUpdates.agent_port = flags.agentPort;
         const result = await runSetup({
           provider,
