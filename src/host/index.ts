@@ -21,6 +21,8 @@ export * from './tart-provider.ts';
 export interface CreateProviderOptions {
   paths?: FcMacosPaths;
   env?: NodeJS.ProcessEnv;
+  /** The agent dir a setup with this provider recorded (the local provider's may be anywhere). */
+  recordedAgentDir?: string;
 }
 
 export function serviceModeFromEnv(env: NodeJS.ProcessEnv): ServiceMode {
@@ -46,7 +48,7 @@ export function createProvider(config: ResolvedConfig, opts: CreateProviderOptio
   return new LocalProvider({
     agentPort: config.agentPort,
     paths,
-    agentDir: env.FC_MACOS_AGENT_DIR || undefined,
+    agentDir: env.FC_MACOS_AGENT_DIR || opts.recordedAgentDir || undefined,
     serviceMode: serviceModeFromEnv(env),
     kvmPath: env.FC_MACOS_KVM_DEVICE || undefined,
   });

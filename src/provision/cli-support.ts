@@ -16,9 +16,6 @@ export async function cliTarget(overrides: Partial<ResolvedConfig> = {}): Promis
   const paths = fcMacosPaths();
   const config = { ...(await loadConfig(paths)), ...overrides };
   const state = await readSetupState(paths);
-  const env = { ...process.env };
-  if (!env.FC_MACOS_AGENT_DIR && state?.provider === 'local' && config.provider === 'local') {
-    env.FC_MACOS_AGENT_DIR = state.agent_dir;
-  }
-  return { paths, config, provider: createProvider(config, { paths, env }) };
+  const recordedAgentDir = state?.provider === config.provider ? state.agent_dir : undefined;
+  return { paths, config, provider: createProvider(config, { paths, recordedAgentDir }) };
 }
