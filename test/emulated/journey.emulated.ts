@@ -54,7 +54,7 @@ describe.skipIf(problem !== null)('fc-macos on the emulated Mac (real aarch64 gu
       const from = term.text().length;
       term.write('uname -m; nproc; free -m | grep Mem; hostname; cat /proc/cmdline\r');
       const m = await term.waitFor(
-        /aarch64\r?\n(\d+)\r?\nMem:\s+(\d+)[\s\S]*?\n(\S+)\r?\n(.*init=\/init.*|.*)\r?\n/,
+        /aarch64\r*\n(\d+)\r*\nMem:\s+(\d+)[^\n]*\n(\S+)\r*\n([^\r\n]*)\r*\n/,
         60_000,
         from,
       );
