@@ -277,8 +277,9 @@ export class AgentNetwork {
       const lease = this.leases.get(name);
       if (!lease) return;
       this.leases.delete(name);
-      await deleteLink(this.host, lease.tap);
+      // Rules first: once the tap is gone, nothing of this microVM is left anywhere.
       await this.applyRules();
+      await deleteLink(this.host, lease.tap);
     });
   }
 
