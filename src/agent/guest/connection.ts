@@ -175,26 +175,16 @@ export class GuestConnection {
 
   /** Sends a frame; resolves once the socket can take more (backpressure). */
   send(type: number, payload?: Buffer | string | object): Promise<void> {
-    if (this.socket.destroyed)
-      return Promise.reject(new GuestProtocolError(`${this.where}: connection closed`));
-    const ok = this.socket.write(encodeFrame(type, payload));
-    if (ok) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const onDrain = (): void => {
-        this.socket.off('close', onClose);
-        resolve();
-      };
-      const onClose = (): void => {
-        this.socket.off('drain', onDrain);
-        reject(new GuestProtocolError(`${this.where}: connection closed while sending`));
-      };
-      this.socket.once('drain', onDrain);
-      this.socket.once('close', onClose);
-    });
+    return this.write(encodeFrame(type, payload));
   }
 
   /** Writes already-encoded frames (a relayed stream), with backpressure. */
   sendRaw(bytes: Buffer): Promise<void> {
+    return this.write(bytes);
+  }
+
+  /** Resolves once the bytes are handed to the socket, waiting for 'drain' when it pushes back. */
+  private write(bytes: Buffer): Promise<void> {
     if (this.socket.destroyed)
       return Promise.reject(new GuestProtocolError(`${this.where}: connection closed`));
     if (this.socket.write(bytes)) return Promise.resolve();
