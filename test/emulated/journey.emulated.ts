@@ -10,7 +10,9 @@ import { EmulatedMac, emulatedProblem, guestKernel, VM_NAME } from './support/ma
 const problem = emulatedProblem();
 if (problem) console.warn(`emulated tier skipped: ${problem}`);
 
-const PROMPT = /microvm:~# $/m;
+// BusyBox asks the terminal for the cursor position (ESC [ 6 n) right after each prompt; attach
+// passes it through untouched, so the prompt is not the last thing on the screen.
+const PROMPT = /microvm:~# (?:\x1b\[6n)?$/;
 // The guest's console goes through Firecracker's emulated UART, inside an emulated VM: slow.
 const BOOT_MS = 180_000;
 
