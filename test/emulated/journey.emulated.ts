@@ -12,6 +12,7 @@ if (problem) console.warn(`emulated tier skipped: ${problem}`);
 
 // BusyBox asks the terminal for the cursor position (ESC [ 6 n) right after each prompt; attach
 // passes it through untouched, so the prompt is not the last thing on the screen.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is the byte BusyBox sends
 const PROMPT = /microvm:~# (?:\x1b\[6n)?$/;
 // The guest's console goes through Firecracker's emulated UART, inside an emulated VM: slow.
 const BOOT_MS = 180_000;
