@@ -1,5 +1,26 @@
 // Tart's command-line parsing as swift-argument-parser does it, shared by the fake tart and the
 // emulated one (test/emulated/tart): usage errors exit 64 with "Error: ..." and a usage line.
+import { readFileSync } from 'node:fs';
+
+/** Whether a process with this pid exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The live pid in a pid file, or null (no file, garbage, or a dead process). */
+export function readPid(file: string): number | null {
+  try {
+    const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
+    return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : null;
+  } catch {
+    return null;
+  }
+}
 
 export function die(message: string, code: number): never {
   process.stderr.write(`${message}\n`);

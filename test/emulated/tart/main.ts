@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { die, jsonSwift, parse, tartSpecs, usage } from '../../support/tart-args.ts';
+import { alive, die, jsonSwift, parse, readPid, tartSpecs, usage } from '../../support/tart-args.ts';
 
 const home = process.env.TART_HOME;
 const emuDir = process.env.FCEMU_DIR ?? '';
@@ -41,24 +41,6 @@ const readConfig = (name: string): VmConfig =>
   JSON.parse(readFileSync(join(vmDir(name), 'config.json'), 'utf8'));
 const writeConfig = (name: string, c: VmConfig) =>
   writeFileSync(join(vmDir(name), 'config.json'), JSON.stringify(c));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function readPid(file: string): number | null {
-  try {
-    const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
-    return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : null;
-  } catch {
-    return null;
-  }
-}
 
 const running = (name: string) => readPid(join(vmDir(name), 'run.pid')) !== null;
 const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);

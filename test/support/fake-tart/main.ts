@@ -31,7 +31,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { die, jsonSwift, parse, tartSpecs, usage } from '../tart-args.ts';
+import { alive, die, jsonSwift, parse, readPid, tartSpecs, usage } from '../tart-args.ts';
 
 const home = process.env.FAKE_TART_HOME;
 const self = process.argv[1] ?? '';
@@ -40,24 +40,6 @@ const vmsDir = () => join(home ?? '', 'vms');
 const vmDir = (name: string) => join(vmsDir(), name);
 const exists = (name: string) =>
   ['config.json', 'disk.img', 'nvram.bin'].every((f) => existsSync(join(vmDir(name), f)));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function readPid(file: string): number | null {
-  try {
-    const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
-    return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : null;
-  } catch {
-    return null;
-  }
-}
 
 const running = (name: string) => readPid(join(vmDir(name), 'run.pid')) !== null;
 
