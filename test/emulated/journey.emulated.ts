@@ -202,11 +202,13 @@ describe.skipIf(problem !== null)('fc-macos on the emulated Mac (real aarch64 gu
 
     expect((await mac.fcm(['vm', 'stop'], 10 * 60_000)).exitCode).toBe(0);
     expect((await mac.fcm(['vm', 'start'], 20 * 60_000)).exitCode).toBe(0);
+    // They ended with the Linux VM: said so, not "crashed"; the stopped one stays as it was.
     for (const name of ['bg2', 'web']) {
       const after = await statusOf(mac, name);
-      expect(after.state).not.toBe('running');
-      expect(after.pid).toBeNull();
+      expect(after).toMatchObject({ state: 'exited', pid: null, exit: { reason: 'host_restarted' } });
     }
+    expect((await statusOf(mac, 'bg1')).exit?.reason).toBe('stopped');
+    expect((await mac.fcm(['microvm', 'status', 'web'])).stdout).toMatch(/ended with the Linux side/);
   });
 
   it('8. uninstall --yes deletes the VM and leaves nothing', async () => {

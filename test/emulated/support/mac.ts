@@ -52,6 +52,8 @@ export class EmulatedMac {
   readonly net: EmuNet;
   /** Attached to a run kept earlier (FCEMU_REUSE): its VM is up and set up already. */
   readonly reused: boolean;
+  /** Print only failing commands (the bench sets it; the tests print every command). */
+  quiet = false;
   private mirror: ChildProcess | null = null;
   private disposed = false;
 
@@ -138,7 +140,8 @@ export class EmulatedMac {
     const started = Date.now();
     const r = await runProcess(file, argv, { env: this.env, timeoutMs, ...(stdin ? { stdin } : {}) });
     const secs = ((Date.now() - started) / 1000).toFixed(1);
-    console.log(`$ fc-macos ${args.join(' ')}  (exit ${r.exitCode}, ${secs}s)\n${r.stdout}${r.stderr}`);
+    if (!this.quiet || r.exitCode !== 0)
+      console.log(`$ fc-macos ${args.join(' ')}  (exit ${r.exitCode}, ${secs}s)\n${r.stdout}${r.stderr}`);
     return r;
   }
 
