@@ -67,8 +67,13 @@ async function main(): Promise<void> {
   mac.quiet = true;
   try {
     const url = mac.serveAssets();
-    console.log(mac.reused ? `reusing the emulated Mac in ${mac.dir}` : 'setting up the emulated Mac (minutes)…');
-    const setup = await mac.fcm(['setup', '--provider', 'tart', '--assets-url', url, '--kernel', guestKernel], 45 * 60_000);
+    console.log(
+      mac.reused ? `reusing the emulated Mac in ${mac.dir}` : 'setting up the emulated Mac (minutes)…',
+    );
+    const setup = await mac.fcm(
+      ['setup', '--provider', 'tart', '--assets-url', url, '--kernel', guestKernel],
+      45 * 60_000,
+    );
     if (setup.exitCode !== 0) throw new Error('setup failed (output above)');
     await boot(mac);
     await guestAgent(mac);
@@ -104,12 +109,18 @@ async function boot(mac: EmulatedMac): Promise<void> {
     const vm = await statusOf(mac, name);
     await mac.fcm(['microvm', 'rm', '-f', name]);
     const address = '172.30.0.254';
-    const args = vm.boot_args.replace(/ip=\S+/, `ip=${address}::${vm.network?.gateway}:255.255.255.0::eth0:off`);
-    const r = await mac.tart([
-      ...['exec', VM_NAME, 'sudo', 'bash', '-c', DIRECT, 'bash'],
-      ...['/var/lib/fc-agent/bin/firecracker', vm.kernel, '/var/lib/fc-agent/images/rootfs.ext4', args],
-      ...[String(vm.vcpus), String(vm.memory_mib), 'fcmbench0', '06:00:ac:1e:00:fe'],
-    ], BOOT_MS);
+    const args = vm.boot_args.replace(
+      /ip=\S+/,
+      `ip=${address}::${vm.network?.gateway}:255.255.255.0::eth0:off`,
+    );
+    const r = await mac.tart(
+      [
+        ...['exec', VM_NAME, 'sudo', 'bash', '-c', DIRECT, 'bash'],
+        ...['/var/lib/fc-agent/bin/firecracker', vm.kernel, '/var/lib/fc-agent/images/rootfs.ext4', args],
+        ...[String(vm.vcpus), String(vm.memory_mib), 'fcmbench0', '06:00:ac:1e:00:fe'],
+      ],
+      BOOT_MS,
+    );
     const [toStart, toPrompt] = r.stdout.trim().split(' ').map(Number);
     if (r.exitCode !== 0 || !toPrompt) throw new Error(`the direct boot failed: ${r.stderr}${r.stdout}`);
     direct.push(toPrompt);

@@ -117,6 +117,12 @@ async function adopt(ctx: LifecycleContext, record: StoredRecord, paths: Microvm
   const bootedAt = await bootTime();
   const since = Date.parse(vm.started_at ?? vm.created_at);
   const hostRestarted = bootedAt !== null && since < bootedAt;
-  await recordExit(ctx, entry, hostRestarted ? null : code, null, hostRestarted ? 'host_restarted' : undefined);
+  await recordExit(
+    ctx,
+    entry,
+    hostRestarted ? null : code,
+    null,
+    hostRestarted ? 'host_restarted' : undefined,
+  );
   log.info('microvm found not running', { id: vm.id, name: vm.name, exit: entry.vm.exit });
 }

@@ -103,7 +103,7 @@ export class EmulatedMac {
       FC_MACOS_STATE_DIR: join(this.dir, 'state'),
       // Emulation (TCG, under load) is slow: every start-up wait of fc-macos gets this factor.
       FC_MACOS_WAIT_SCALE: process.env.FC_MACOS_WAIT_SCALE ?? '6',
-      NODE_OPTIONS: `--import=${join(import.meta.dirname, 'as-mac.mjs')}`,
+      NODE_OPTIONS: `--import=${join(repoRoot, 'test', 'emulated', 'support', 'as-mac.mjs')}`,
     };
   }
 
