@@ -5,6 +5,8 @@
 // - run → prompt through fc-macos (the CLI on the Mac, the agent in the VM) vs the same Firecracker
 //   calls made directly in the VM by a script (curl on the API socket), each with a fresh copy of the
 //   rootfs, a tap, a vsock and the same boot args (issue 17, goal ≤ 1.05×);
+// - create → running (`run -b`, the CLI's whole command) vs the direct calls to InstanceStart
+//   (issue 19, goal ≤ 1.10×);
 // - boot → ready (the guest agent answers: `run -b --wait`) vs boot → prompt (issue 22);
 // - exec round trip (`exec NAME -- true`) vs typing the same command on the attached console and
 //   seeing its answer (issue 22), both from the Mac with the CLI's start included;
