@@ -9,7 +9,7 @@ import type { Microvm } from '../../../src/api/schemas.ts';
 import { type StartedAgent, startAgent } from '../../support/agent.ts';
 import { createNetns, type Netns, netnsProblem } from '../../support/netns.ts';
 import { waitUntil } from '../../support/proc.ts';
-import { asError, createVm, getVm, post } from '../harness.ts';
+import { asError, createVm, getVm, openConsole, post } from '../harness.ts';
 
 const MARK = 'written-before-the-snapshot';
 
@@ -145,6 +145,24 @@ describe('snapshot into a new microVM (no network)', () => {
       async () => (await getVm(agent, e.name)).state === 'exited',
       'the refused load ends its firecracker',
     );
+  });
+
+  it('drops what was typed into the bare console before the load; what is typed after runs', async () => {
+    await createVm(agent, { name: 'src-g' });
+    const stem = join(agent.root, 'g');
+    expect((await snapshot(agent, 'src-g', stem)).status).toBe(204);
+    const h = await createVm(agent, { name: 'dst-h', configure: false });
+    const early = await openConsole(agent, h.name);
+    early.send('echo typed-before-the-load\r');
+    // The bytes are in the FIFO (nothing reads it before a guest exists).
+    await new Promise((r) => setTimeout(r, 300));
+    await early.close();
+    expect((await load(agent, h.name, stem)).status).toBe(204);
+    const con = await openConsole(agent, h.name);
+    con.send('echo typed-after-the-load\r');
+    await con.waitFor('typed-after-the-load\r\n/ # ');
+    expect(con.output()).not.toContain('typed-before-the-load');
+    await con.close();
   });
 
   it('refuses relative snapshot paths, naming the field', async () => {
