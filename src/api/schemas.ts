@@ -137,6 +137,8 @@ export const exitReason = z.enum([
   'killed',
   /** Exited or was killed by something other than the agent. */
   'crashed',
+  /** Found gone after the Linux side restarted: it ended with the machine it ran on. */
+  'host_restarted',
 ]);
 export type ExitReason = z.infer<typeof exitReason>;
 

@@ -25,6 +25,7 @@ export function isAlive(state: MicrovmState): boolean {
 
 export function describeExit(vm: Microvm): string {
   if (!vm.exit) return '';
+  if (vm.exit.reason === 'host_restarted') return 'ended with the Linux side: it stopped or restarted';
   const how = vm.exit.signal
     ? vm.exit.signal
     : vm.exit.code === null
