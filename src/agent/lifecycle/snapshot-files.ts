@@ -14,6 +14,7 @@ import type { RestoredFrom } from '../../api/schemas.ts';
 import { ApiError } from '../errors.ts';
 import { copySparse } from '../files.ts';
 import type { MicrovmEntry } from '../microvm-entry.ts';
+import { NetError } from '../net/errors.ts';
 import type { Lease } from '../net/rules.ts';
 import { apiErrorFromNet } from '../net/service.ts';
 import { GUEST_IFACE } from '../net/steps.ts';
@@ -187,6 +188,49 @@ function dropPendingInput(fifo: string): number {
   return dropped;
 }
 
+/**
+ * The source's address and MAC for the restored guest, which keeps them in memory: a lease on a
+ * tap of its own on the bridge when both are free; null when they are held (the source runs on,
+ * or a create in flight took the address) or the agent has no usable network.
+ */
+async function leaseSourceAddress(
+  ctx: LifecycleContext,
+  entry: MicrovmEntry,
+  src: NonNullable<SnapshotNotes['network']>,
+): Promise<Lease | null> {
+  const net = ctx.network.net;
+  if (!net) return null;
+  let ready: ReturnType<typeof ctx.network.ready>;
+  try {
+    ready = ctx.network.ready('default');
+  } catch {
+    return null;
+  }
+  if (!ready) return null;
+  const { name, id } = entry.vm;
+  let lease: Lease;
+  try {
+    // reserve holds the address at once: a create side by side cannot take it meanwhile.
+    lease = await ready.reserve({ name, id, address: src.address, mac: src.mac, isolated: src.isolated });
+  } catch (err) {
+    // The MAC is held by another microVM: the source still runs.
+    if (err instanceof NetError && err.code === 'net_config_invalid' && /^mac: /.test(err.message))
+      return null;
+    throw apiErrorFromNet(err, `loading a snapshot into microVM ${name}`);
+  }
+  if (lease.address !== src.address) {
+    await ctx.network.release(name, id);
+    return null;
+  }
+  try {
+    await ready.attach(lease);
+  } catch (err) {
+    await ctx.network.release(name, id);
+    throw apiErrorFromNet(err, `loading a snapshot into microVM ${name}`);
+  }
+  return lease;
+}
+
 /** Prepares a /snapshot/load into `entry` (a bare microVM, state created); null: pass it through as is. */
 export async function prepareLoad(
   ctx: LifecycleContext,
@@ -223,31 +267,8 @@ export async function prepareLoad(
     network = 'user';
   } else if (notes.network) {
     const src = notes.network;
-    const net = ctx.network.net;
-    const holder = net
-      ? ctx.registry.all().find((e) => e.alive && e.vm.network?.address === src.address)
-      : undefined;
-    const macHolder = net
-      ? ctx.registry.all().find((e) => e.alive && e.vm.network?.mac === src.mac)
-      : undefined;
-    if (net && !holder && !macHolder) {
-      // The guest keeps its address and MAC in memory: with them free, it gets them back.
-      const ready = ctx.network.ready('default');
-      if (!ready) throw new Error('unreachable: default network checked above');
-      try {
-        lease = await ready.plan({
-          name,
-          id: entry.vm.id,
-          address: src.address,
-          mac: src.mac,
-          isolated: src.isolated,
-        });
-        if (lease.address !== src.address) throw new Error(`address ${src.address} is not free`);
-        await ready.attach(lease);
-      } catch (err) {
-        if (lease) await ctx.network.release(name, entry.vm.id);
-        throw apiErrorFromNet(err, `loading a snapshot into microVM ${name}`);
-      }
+    lease = await leaseSourceAddress(ctx, entry, src);
+    if (lease) {
       network = 'kept';
       out = { ...b, network_overrides: [{ iface_id: src.iface_id, host_dev_name: lease.tap }] };
     } else {
