@@ -161,6 +161,12 @@ export const restoredFrom = z.object({
       "kept: the source's address and MAC (they were free); offline: the source still holds them, the guest has a tap of its own on no bridge; none: the source had no network; user: the load gave network_overrides.",
     ),
   note: z.string().describe('What the restored microVM runs, in words for the user.'),
+  guest_network: z
+    .object({ iface_id: z.string(), address: z.string(), mac: z.string(), isolated: z.boolean() })
+    .nullable()
+    .describe(
+      "The network configuration the guest has in memory (the source's), whether or not it is connected.",
+    ),
 });
 export type RestoredFrom = z.infer<typeof restoredFrom>;
 

@@ -104,15 +104,17 @@ export async function completeSnapshot(
   const notesPath = notesOf(plan.snapshotPath);
   const ownDisk = entry.rootfsCopied && entry.vm.rootfs === entry.paths.rootfsCopy;
   const net = entry.vm.network;
+  // A microVM restored offline still has its source's configuration in memory.
+  const guestNet = net
+    ? { iface_id: GUEST_IFACE, address: net.address, mac: net.mac, isolated: net.isolated }
+    : (entry.vm.restored_from?.guest_network ?? null);
   const notes: SnapshotNotes = {
     format: 1,
     source: { id: entry.vm.id, name: entry.vm.name },
     created_at: new Date().toISOString(),
     disk_copy: ownDisk,
     guest_agent: entry.rootfsCopied,
-    network: net
-      ? { iface_id: GUEST_IFACE, address: net.address, mac: net.mac, isolated: net.isolated }
-      : null,
+    network: guestNet,
     console_quiet: entry.consoleQuietAtPause,
   };
   try {
@@ -313,6 +315,7 @@ export async function prepareLoad(
     source_id: src.id,
     source_name: src.name,
     network,
+    guest_network: notes.network,
     note: `restored from ${src.name}'s snapshot: ${notes.disk_copy ? `its disk as it was at the snapshot, copied to ${entry.paths.rootfsCopy}` : 'the same drives as the source'}; ${addressNote[network]}${
       notes.console_quiet === false
         ? "; the source's console was busy when it was paused, so the restored console may stay silent until a key is pressed"

@@ -216,8 +216,17 @@ describe.skipIf(problem !== null)('snapshot into a new microVM (default network,
     expect(await tapOf(a.name)).toBe(a.network?.tap);
 
     expect((await agent.fetch(`/agent/microvms/${a.name}`, { method: 'DELETE' })).status).toBe(200);
+    // B, offline, still has A's configuration in memory: a snapshot of B says so.
+    const stemB = join(agent.root, 'net-b');
+    expect((await snapshot(agent, b.name, stemB)).status).toBe(204);
+    expect(JSON.parse(readFileSync(`${stemB}.state.fc-macos.json`, 'utf8')).network).toMatchObject({
+      address: a.network?.address,
+      mac: a.network?.mac,
+    });
+    expect((await agent.fetch(`/agent/microvms/${b.name}`, { method: 'DELETE' })).status).toBe(200);
+    // A gone: the guest gets its address and MAC back, on a tap of its own.
     const c = await createVm(agent, { name: 'net-c', configure: false });
-    expect((await load(agent, c.name, stem)).status).toBe(204);
+    expect((await load(agent, c.name, stemB)).status).toBe(204);
     const rc = await getVm(agent, c.name);
     expect(rc.restored_from?.network).toBe('kept');
     expect(rc.network).toMatchObject({
@@ -231,5 +240,9 @@ describe.skipIf(problem !== null)('snapshot into a new microVM (default network,
     // rm C: its tap goes with it.
     expect((await agent.fetch(`/agent/microvms/${c.name}`, { method: 'DELETE' })).status).toBe(200);
     expect(ns.exec('ip', ['-j', 'link', 'show'])).not.toContain(rc.network?.tap ?? 'none');
+    // A's own snapshot, loaded after A was removed, gets A's address too.
+    const d = await createVm(agent, { name: 'net-d', configure: false });
+    expect((await load(agent, d.name, stem)).status).toBe(204);
+    expect((await getVm(agent, d.name)).network?.address).toBe(a.network?.address);
   });
 });
