@@ -13,7 +13,7 @@ import type { MicrovmNetwork } from '../../api/network.ts';
 import type { RestoredFrom } from '../../api/schemas.ts';
 import { ApiError } from '../errors.ts';
 import { copySparse } from '../files.ts';
-import type { MicrovmEntry } from '../microvm-entry.ts';
+import { type MicrovmEntry, ROOTFS_COPY_NAME } from '../microvm-entry.ts';
 import { NetError } from '../net/errors.ts';
 import type { Lease } from '../net/rules.ts';
 import { apiErrorFromNet } from '../net/service.ts';
@@ -102,7 +102,13 @@ export async function completeSnapshot(
 ): Promise<void> {
   const disk = diskCopyOf(plan.snapshotPath);
   const notesPath = notesOf(plan.snapshotPath);
-  const ownDisk = entry.rootfsCopied && entry.vm.rootfs === entry.paths.rootfsCopy;
+  // Only a root drive firecracker holds by the relative name resolves in another microVM's
+  // directory; one made before fc-agent gave relative names holds the absolute path, and a load
+  // of its snapshot opens that path whatever is copied (Firecracker's own behaviour, kept).
+  const ownDisk =
+    entry.rootfsCopied &&
+    entry.vm.rootfs === entry.paths.rootfsCopy &&
+    (await rootDrivePath(entry)) === ROOTFS_COPY_NAME;
   const net = entry.vm.network;
   // A microVM restored offline still has its source's configuration in memory.
   const guestNet = net
@@ -132,6 +138,16 @@ export async function completeSnapshot(
     );
   }
   ctx.log.info('snapshot disk kept', { id: entry.vm.id, snapshot: plan.snapshotPath, disk: ownDisk });
+}
+
+async function rootDrivePath(entry: MicrovmEntry): Promise<string | null> {
+  try {
+    const drives = (await entry.client.getVmConfig()).drives ?? [];
+    const root = drives.find((d) => d.is_root_device);
+    return typeof root?.path_on_host === 'string' ? root.path_on_host : null;
+  } catch {
+    return null;
+  }
 }
 
 export interface PreparedLoad {
