@@ -33,6 +33,6 @@ export const SHUTDOWN_IDLE_SWEEP_MS = 100;
  * save the UART in a snapshot, and a snapshot taken while the guest's 8250 driver has output in
  * flight restores with a console that never prints again (docs/snapshots.md).
  */
-export const CONSOLE_QUIET_MS = 300;
+export const CONSOLE_QUIET_MS = 500;
 /** A console that never goes quiet (a guest printing without end) is paused after this long anyway. */
-export const CONSOLE_QUIET_MAX_MS = 3_000;
+export const CONSOLE_QUIET_MAX_MS = 5_000;
