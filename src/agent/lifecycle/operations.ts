@@ -85,6 +85,7 @@ export function pauseResume(
         state: entry.vm.state,
       });
     }
+    if (op === 'resume') entry.consoleQuietAtPause = null;
     if (op === 'pause') {
       // A snapshot may follow: pause between console bursts, never with output in flight.
       entry.consoleQuietAtPause = await waitConsoleQuiet(

@@ -82,7 +82,11 @@ export async function passthrough(
       return res;
     }
     const res = await send();
-    if (res.status >= 200 && res.status < 300) await syncFromFirecracker(ctx, entry);
+    if (res.status >= 200 && res.status < 300) {
+      // A pause or resume behind the agent's back: whether the console was quiet is unknown.
+      if (pathAndQuery.startsWith('/vm')) entry.consoleQuietAtPause = null;
+      await syncFromFirecracker(ctx, entry);
+    }
     return res;
   });
 }

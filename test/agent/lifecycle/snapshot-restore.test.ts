@@ -2,7 +2,7 @@
 // relative paths against its working directory and refuses a missing drive file on load, as the
 // real 1.14.4 does): the disk goes with the snapshot, each restored microVM gets its own copy,
 // vsock socket and tap, while the source runs on or after it was removed.
-import { existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Microvm } from '../../../src/api/schemas.ts';
@@ -163,6 +163,30 @@ describe('snapshot into a new microVM (no network)', () => {
     await con.waitFor('typed-after-the-load\r\n/ # ');
     expect(con.output()).not.toContain('typed-before-the-load');
     await con.close();
+  });
+
+  it('a pause waits for a quiet console; one that never goes quiet is recorded and said on load', async () => {
+    const src = await createVm(agent, { name: 'src-busy' });
+    const log = join(dirOf(agent, src), 'console.log');
+    // Output in flight while the pause is asked for (as firecracker appends the guest's bytes).
+    const writer = setInterval(() => appendFileSync(log, 'busy\r\n'), 20);
+    try {
+      expect((await post(agent, `/agent/microvms/${src.name}/pause`)).status).toBe(200);
+    } finally {
+      clearInterval(writer);
+    }
+    const stem = join(agent.root, 'busy');
+    const created = await agent.fetch(`/agent/microvms/${src.name}/firecracker/snapshot/create`, {
+      method: 'PUT',
+      body: JSON.stringify({ snapshot_path: `${stem}.state`, mem_file_path: `${stem}.mem` }),
+    });
+    expect(created.status).toBe(204);
+    expect(JSON.parse(readFileSync(`${stem}.state.fc-macos.json`, 'utf8')).console_quiet).toBe(false);
+    const dst = await createVm(agent, { name: 'dst-busy', configure: false });
+    expect((await load(agent, dst.name, stem)).status).toBe(204);
+    expect((await getVm(agent, dst.name)).restored_from?.note).toContain(
+      "the source's console was busy when it was paused",
+    );
   });
 
   it('refuses relative snapshot paths, naming the field', async () => {
