@@ -209,22 +209,21 @@ function dropPendingInput(fifo: string): number {
 /**
  * The source's address and MAC for the restored guest, which keeps them in memory: a lease on a
  * tap of its own on the bridge when both are free; null when they are held (the source runs on,
- * or a create in flight took the address) or the agent has no usable network.
+ * or a create in flight took the address) or the agent has no usable network: then why.
  */
 async function leaseSourceAddress(
   ctx: LifecycleContext,
   entry: MicrovmEntry,
   src: NonNullable<SnapshotNotes['network']>,
-): Promise<Lease | null> {
-  const net = ctx.network.net;
-  if (!net) return null;
+): Promise<Lease | string> {
   let ready: ReturnType<typeof ctx.network.ready>;
   try {
     ready = ctx.network.ready('default');
-  } catch {
-    return null;
+  } catch (err) {
+    return `this agent's default network is unavailable (${(err as Error).message})`;
   }
-  if (!ready) return null;
+  if (!ready) return 'this agent runs with --no-network';
+  const inUse = 'they are in use (the source runs on: remove it before the load to keep them)';
   const { name, id } = entry.vm;
   let lease: Lease;
   try {
@@ -233,12 +232,12 @@ async function leaseSourceAddress(
   } catch (err) {
     // The MAC is held by another microVM: the source still runs.
     if (err instanceof NetError && err.code === 'net_config_invalid' && /^mac: /.test(err.message))
-      return null;
+      return inUse;
     throw apiErrorFromNet(err, `loading a snapshot into microVM ${name}`);
   }
   if (lease.address !== src.address) {
     await ctx.network.release(name, id);
-    return null;
+    return inUse;
   }
   try {
     await ready.attach(lease);
@@ -278,6 +277,7 @@ export async function prepareLoad(
   }
 
   let lease: Lease | null = null;
+  let offlineWhy = '';
   let network: RestoredFrom['network'] = 'none';
   let out = b;
   const userOverrides = Array.isArray(b.network_overrides) && b.network_overrides.length > 0;
@@ -285,7 +285,9 @@ export async function prepareLoad(
     network = 'user';
   } else if (notes.network) {
     const src = notes.network;
-    lease = await leaseSourceAddress(ctx, entry, src);
+    const got = await leaseSourceAddress(ctx, entry, src);
+    if (typeof got === 'string') offlineWhy = got;
+    else lease = got;
     if (lease) {
       network = 'kept';
       out = { ...b, network_overrides: [{ iface_id: src.iface_id, host_dev_name: lease.tap }] };
@@ -320,9 +322,7 @@ export async function prepareLoad(
   const src = notes.source;
   const addressNote: Record<RestoredFrom['network'], string> = {
     kept: `the source's address ${notes.network?.address ?? ''} and MAC, on a tap of its own`,
-    offline: `no network: the guest still has the source's address ${notes.network?.address ?? ''} in memory, and ${
-      ctx.network.net ? 'it is in use (the source runs on)' : 'this agent has no network'
-    }, so its tap is on no bridge; remove the source before loading to keep the address`,
+    offline: `no network: the guest still has the source's address ${notes.network?.address ?? ''} and MAC in memory, and ${offlineWhy}, so its tap is on no bridge`,
     none: 'no network (the source had none)',
     user: 'the taps given in network_overrides',
   };
