@@ -15,6 +15,7 @@ import { ApiError } from '../errors.ts';
 import { copySparse } from '../files.ts';
 import { type MicrovmEntry, ROOTFS_COPY_NAME } from '../microvm-entry.ts';
 import { NetError } from '../net/errors.ts';
+import { localHost } from '../net/host.ts';
 import type { Lease } from '../net/rules.ts';
 import { apiErrorFromNet } from '../net/service.ts';
 import { GUEST_IFACE } from '../net/steps.ts';
@@ -278,6 +279,7 @@ export async function prepareLoad(
 
   let lease: Lease | null = null;
   let offlineWhy = '';
+  let offlineTap: string | null = null;
   let network: RestoredFrom['network'] = 'none';
   let out = b;
   const userOverrides = Array.isArray(b.network_overrides) && b.network_overrides.length > 0;
@@ -296,10 +298,8 @@ export async function prepareLoad(
       // its own that firecracker makes and that goes with it, on no bridge, so the two guests
       // never clash. Its name is outside the agent's tap pattern: no reconcile touches it.
       network = 'offline';
-      out = {
-        ...b,
-        network_overrides: [{ iface_id: src.iface_id, host_dev_name: `fco${entry.vm.id.slice(0, 12)}` }],
-      };
+      offlineTap = `fco${entry.vm.id.slice(0, 12)}`;
+      out = { ...b, network_overrides: [{ iface_id: src.iface_id, host_dev_name: offlineTap }] };
     }
   }
 
@@ -358,6 +358,17 @@ export async function prepareLoad(
         vm.network = recorded;
       }
       vm.restored_from = restored;
+      if (offlineTap) {
+        // Up, so the guest's frames end there quietly: a tap that is down fails each write, and
+        // Firecracker logs every one ("Failed to write to tap").
+        await localHost.run('ip', ['link', 'set', 'dev', offlineTap, 'up']).catch((err: unknown) => {
+          ctx.log.warn("cannot bring the restored microVM's own tap up", {
+            id: vm.id,
+            tap: offlineTap,
+            error: (err as Error).message,
+          });
+        });
+      }
       ctx.log.info('snapshot loaded', { id: vm.id, name: vm.name, from: src.name, network });
     },
     async undo() {

@@ -231,7 +231,18 @@ describe.skipIf(problem !== null)('snapshot into a new microVM (default network,
     expect((await snapshot(agent, a.name, stem)).status).toBe(204);
 
     const b = await createVm(agent, { name: 'net-b', configure: false });
+    // Real Firecracker makes the tap it is named when it opens it; the double does not, so the
+    // test makes it, as Firecracker would (down, on no bridge).
+    const offlineTap = `fco${b.id.slice(0, 12)}`;
+    ns.exec('ip', ['tuntap', 'add', 'dev', offlineTap, 'mode', 'tap']);
     expect((await load(agent, b.name, stem)).status).toBe(204);
+    // The agent brings it up (a tap that is down fails every write of the guest's); no bridge.
+    const link = JSON.parse(ns.exec('ip', ['-j', 'link', 'show', offlineTap]))[0] as {
+      flags: string[];
+      master?: string;
+    };
+    expect(link.flags).toContain('UP');
+    expect(link.master).toBeUndefined();
     const rb = await getVm(agent, b.name);
     expect(rb.network).toBeNull();
     expect(rb.restored_from?.network).toBe('offline');
