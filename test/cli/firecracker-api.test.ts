@@ -257,6 +257,9 @@ describe('actions and snapshots', () => {
       ),
     );
     expect((await cli.json<Microvm>(['microvm', 'status', 'restored'])).body.state).toBe('running');
+    expect((await cli.run(['microvm', 'status', 'restored'])).stdout).toMatch(
+      /\nRestored: +restored from cfg's snapshot: its disk as it was at the snapshot/,
+    );
     // A configured (not bare) microVM: Firecracker refuses, and the hint names --bare.
     await cli.run(['microvm', 'create', '--name', 'configured']);
     const refused = await cli.run([
