@@ -672,7 +672,7 @@ export class Vmm {
         closeSync(openSync(d.path_on_host, d.is_read_only ? 'r' : 'r+'));
       } catch (e) {
         return fatal(
-          `Failed to build microVM from snapshot: Failed to restore MMIO device: Cannot restore devices: Block: Virtio backend error: Error manipulating the backing file: ${ioErrorText(e)} ${d.path_on_host}`,
+          `Failed to build microVM from snapshot: Failed to restore devices: Error restoring MMIO devices: Block: Virtio backend error: Error manipulating the backing file: ${ioErrorText(e)} ${d.path_on_host}`,
         );
       }
     }
@@ -686,7 +686,7 @@ export class Vmm {
       });
       if (bound !== null)
         return fatal(
-          `Failed to build microVM from snapshot: Failed to restore MMIO device: Cannot restore devices: VsockUnixBackend: Error binding to the host-side Unix socket: ${ioErrorText(bound)}`,
+          `Failed to build microVM from snapshot: Failed to restore devices: Error restoring MMIO devices: VsockUnixBackend: Error binding to the host-side Unix socket: ${ioErrorText(bound)}`,
         );
       this.vsockServer?.close();
       this.vsockServer = server;
