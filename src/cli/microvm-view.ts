@@ -105,6 +105,7 @@ export function statusPage(vm: Microvm, paint: Paint, now: Date = new Date(), gu
       : 'none',
   ]);
   if (n) pairs.push(['Ports', publishedPorts(vm)]);
+  if (vm.restored_from) pairs.push(['Restored', f(vm.restored_from.note)]);
   pairs.push(
     ['PID', vm.pid === null ? '-' : String(vm.pid)],
     ['Created', when(vm.created_at)],
