@@ -258,7 +258,7 @@ function networkLines(vm: Microvm): Array<[string, string]> {
 
 export const KEYS: Array<[string, string]> = [
   ['j / k, ↓ / ↑', 'move the selection'],
-  ['g / G', 'first / last microVM'],
+  ['g / G, Home / End', 'first / last microVM'],
   ['PgUp / PgDn', 'one page up / down'],
   ['Enter / Space', 'show or hide the details pane'],
   ['s', 'stop the selected microVM (graceful, then kill after 10 s)'],
