@@ -97,12 +97,13 @@ function renderLine(line: Line, theme: Theme, key: string | number): ReactElemen
 
 export function App(props: AppProps): ReactElement {
   const { store, theme } = props;
-  const data = useSyncExternalStore(store.subscribe, store.get);
+  const [details, setDetails] = useState(false);
+  // The details pane shows times that tick ("2m ago"): with it open every update is drawn.
+  const data = useSyncExternalStore(store.subscribe, details ? store.get : store.getShown);
   const status = useSyncExternalStore(store.subscribe, store.getStatus);
   const { columns, rows, blank } = useSize(props);
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [index, setIndex] = useState(0);
-  const [details, setDetails] = useState(false);
   const [filter, setFilter] = useState('');
   const [mode, setModeState] = useState<Mode>({ kind: 'list' });
   // Keys can come faster than renders (K then y in a burst): the handlers read the latest mode and

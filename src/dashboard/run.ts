@@ -76,7 +76,8 @@ export async function runDashboard(opts: RunOptions): Promise<number> {
     );
     process.exit(1);
   };
-  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP'];
+  // SIGINT only comes from outside (kill -INT): in raw mode Ctrl+C is a key, handled by the view.
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
   for (const s of signals) process.on(s, onSignal);
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);

@@ -213,18 +213,25 @@ describe('fc-macos dashboard in tmux', () => {
     expect(text).not.toContain('microVMs 3');
   }, 60_000);
 
-  it('restores the terminal on SIGTERM', async () => {
-    await startDashboard();
-    await see(/> ● cache /);
-    // The pane's shell runs the CLI as its child.
-    const panePid = (await tmux('list-panes', '-t', 'dash', '-F', '#{pane_pid}')).stdout.trim();
-    const children = await readFile(`/proc/${panePid}/task/${panePid}/children`, 'utf8');
-    const cliPid = Number(children.trim().split(/\s+/)[0]);
-    expect(cliPid).toBeGreaterThan(0);
-    process.kill(cliPid, 'SIGTERM');
-    await see(/DASHBOARD-DONE/);
-    expect((await readFile(join(dir, 'rc'), 'utf8')).trim()).toBe('143');
-    await sameTerminal();
-    expect(await screen()).not.toContain('microVMs');
-  }, 60_000);
+  it.each([
+    ['SIGTERM', '143'],
+    ['SIGINT', '130'],
+  ] as const)(
+    'restores the terminal on %s',
+    async (signal, code) => {
+      await startDashboard();
+      await see(/> ● cache /);
+      // The pane's shell runs the CLI as its child.
+      const panePid = (await tmux('list-panes', '-t', 'dash', '-F', '#{pane_pid}')).stdout.trim();
+      const children = await readFile(`/proc/${panePid}/task/${panePid}/children`, 'utf8');
+      const cliPid = Number(children.trim().split(/\s+/)[0]);
+      expect(cliPid).toBeGreaterThan(0);
+      process.kill(cliPid, signal);
+      await see(/DASHBOARD-DONE/);
+      expect((await readFile(join(dir, 'rc'), 'utf8')).trim()).toBe(code);
+      await sameTerminal();
+      expect(await screen()).not.toContain('microVMs');
+    },
+    60_000,
+  );
 });
