@@ -159,7 +159,7 @@ export async function refreshTimes(n: number, samples: number): Promise<number[]
 }
 
 /** Serves the read routes of an agent with `n` microVMs; stats change every call. */
-async function standIn(cleanup: Cleanup, n: number, steady = false): Promise<string> {
+export async function standIn(cleanup: Cleanup, n: number, steady = false): Promise<string> {
   const list = records(n);
   let seed = 0;
   const server: Server = createServer((req, res) => {

@@ -68,6 +68,18 @@ function rttText(ms: number): string {
  * same list, so the view skips the frame (store.getShown): a poll that changed only digits
  * nobody sees costs no render.
  */
+const recordJson = new WeakMap<Microvm, string>();
+
+/** A record as JSON, once per record object (records are replaced, never changed in place). */
+function jsonOf(vm: Microvm): string {
+  let j = recordJson.get(vm);
+  if (j === undefined) {
+    j = JSON.stringify(vm);
+    recordJson.set(vm, j);
+  }
+  return j;
+}
+
 export function visibleKey(data: DashboardData, now: number): string {
   const a = data.agent;
   const up = agentUptime(a, now);
@@ -84,7 +96,7 @@ export function visibleKey(data: DashboardData, now: number): string {
   for (const m of data.microvms) {
     const s = data.stats.get(m.id);
     parts.push(
-      JSON.stringify(m),
+      jsonOf(m),
       s
         ? `${Math.round(s.cpu_percent)} ${short(s.rss_bytes)} ${s.uptime_s == null ? '-' : duration(s.uptime_s)}`
         : '-',
