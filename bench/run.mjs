@@ -71,6 +71,8 @@ const outfile = join(cacheDir, emulated ? 'emulated.mjs' : 'main.mjs');
 // Async build: plugins (the dashboard bench bundles Ink) need it.
 await build({
   plugins: [noReactDevtools],
+  // The same React build as dist/cli.mjs (scripts/build.mjs), so the dashboard bench measures it.
+  define: { 'process.env.NODE_ENV': '"production"' },
   entryPoints: [join(root, 'bench', emulated ? 'emulated.ts' : 'main.ts')],
   outfile,
   bundle: true,
