@@ -190,8 +190,13 @@ interface Cols {
 
 function colsFor(list: Microvm[], width: number): Cols {
   const longest = Math.max(4, ...list.map((m) => m.name.length));
+  // The address column, once networking exists: its room comes out of the bars, so at 80
+  // columns the address is still shown whole.
+  const address = list.some((m) => m.network)
+    ? Math.max(7, ...list.map((m) => m.network?.address.length ?? 1))
+    : 0;
   // sel+dot 4, state 9, vcpus 4, mem 9, cpu bar+5, rss bar+7, uptime 9, plus spaces.
-  const fixed = 4 + 9 + 4 + 9 + 5 + 7 + 9 + 7;
+  const fixed = 4 + 9 + 4 + 9 + 5 + 7 + 9 + 7 + address;
   const name = Math.min(longest, 24, Math.max(8, width - fixed - 2 * 6));
   const barW = Math.max(4, Math.min(12, Math.floor((width - fixed - name) / 2)));
   return { name, bar: barW };

@@ -358,6 +358,27 @@ describe('dashboard view with networking', () => {
     await eventually(() => expect(t.frame()).toContain('address    172.30.0.2/24 via 172.30.0.1'));
     expect(t.frame()).toContain('ports      *:8080->80/tcp');
   });
+
+  it('keeps whole addresses at 80 columns (the bars give up the room), as seen on real guests', async () => {
+    const net = (address: string) => ({
+      address,
+      gateway: '172.30.0.1',
+      prefix_length: 24,
+      mac: '06:00:ac:1e:00:02',
+      tap: 'fcm-tap0',
+      isolated: false,
+      ports: [],
+    });
+    const list = [
+      vm('bg2', 'running', { network: net('172.30.0.229') }),
+      vm('web', 'running', { network: net('172.30.0.91') }),
+    ];
+    const t = setup({ list, columns: 80 });
+    await tick();
+    expect(t.frame()).toMatch(/● bg2 .*172\.30\.0\.229$/m);
+    expect(t.frame()).toMatch(/● web .*172\.30\.0\.91 *$/m);
+    for (const line of t.frame().split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+  });
 });
 
 describe('dashboard theme', () => {

@@ -68,6 +68,9 @@ beforeAll(async () => {
     });
     expect(r.status).toBe(201);
   }
+  // A session that lives as long as the suite: killing the last session makes the tmux server
+  // exit, and a new-session racing that exit failed with "server exited unexpectedly".
+  await tmux('new-session', '-d', '-s', 'keep', 'sleep 3600');
 });
 
 afterAll(async () => {
