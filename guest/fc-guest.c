@@ -23,6 +23,7 @@
 
 #define DEFAULT_PORT 1024
 #define HANDSHAKE_TIMEOUT_S 30
+#define LINGER_S 5
 
 #if defined(__aarch64__)
 #define ARCH "aarch64"
@@ -108,6 +109,18 @@ static void op_shutdown(int conn) {
   reboot(RB_POWER_OFF);
 #endif
   reboot(RB_AUTOBOOT);
+}
+
+/* Half-closes, then reads what the peer still sends until it closes (at most LINGER_S): a peer
+ * still streaming an upload that was refused half-way then reads the ERROR sent to it, where a
+ * close with its data unread would fail its next write (EPIPE, reset) and lose the ERROR. */
+static void linger(int conn) {
+  shutdown(conn, SHUT_WR);
+  alarm(LINGER_S);
+  char buf[4096];
+  while (read(conn, buf, sizeof buf) > 0) {
+  }
+  alarm(0);
 }
 
 static void serve(int conn) {
@@ -267,6 +280,7 @@ int main(int argc, char **argv) {
       dfl.sa_handler = SIG_DFL;
       sigaction(SIGCHLD, &dfl, NULL);
       serve(conn);
+      linger(conn);
       close(conn);
       _exit(0);
     }

@@ -123,6 +123,13 @@ describe('fc-guest file transfer', () => {
       message: expect.stringContaining('/no/such/dir/file'),
     });
     expect(await client.stat('/no/such/path')).toEqual({ exists: false });
+    // Refused while 32 MiB are still on their way: the ERROR arrives, not a broken pipe.
+    const big = join(work, 'big-refused.bin');
+    await writeFile(big, Buffer.alloc(32 * 1024 * 1024, 1));
+    await expect(client.upload(big, '/no/such/dir/big')).rejects.toMatchObject({
+      code: 'io_error',
+      message: expect.stringContaining('/no/such/dir/big'),
+    });
   });
 
   it('moves 100 MB both ways byte-identical (sha256)', async () => {
