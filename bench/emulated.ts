@@ -13,7 +13,8 @@
 // - cp throughput of 10 MiB in and out vs the same bytes through `exec -i … cat` (issue 22);
 // - stop: through the guest agent vs the 10 s wait and kill that aarch64 had before (issue 22, goal
 //   under 2 s end to end).
-// FCEMU_REUSE / FCEMU_KEEP work as in the tests (docs/testing.md).
+// FCEMU_REUSE / FCEMU_KEEP work as in the tests (docs/testing.md); `-- --quick` runs fewer rounds,
+// `-- --only boot|guest` one section.
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +24,9 @@ import { EmulatedMac, emulatedProblem, guestKernel, VM_NAME } from '../test/emul
 import { now, percentile, printTable, ratio } from './lib.ts';
 
 const quick = process.argv.includes('--quick');
+// --only boot or --only guest: one of the two sections.
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
 const N_BOOT = quick ? 2 : 3;
 const N_EXEC = quick ? 5 : 15;
 
@@ -96,8 +100,8 @@ async function main(): Promise<void> {
       45 * 60_000,
     );
     if (setup.exitCode !== 0) throw new Error('setup failed (output above)');
-    await boot(mac);
-    await guestAgent(mac);
+    if (only === undefined || only === 'boot') await boot(mac);
+    if (only === undefined || only === 'guest') await guestAgent(mac);
   } finally {
     await mac.dispose();
   }
