@@ -5,6 +5,7 @@
 import module from 'node:module';
 import { join } from 'node:path';
 import { fcMacosPaths } from '../config/paths.ts';
+import { printCachedHelp } from './fast-help.ts';
 
 const cache = (module as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache;
 if (cache && !process.env.NODE_COMPILE_CACHE) {
@@ -15,4 +16,5 @@ if (cache && !process.env.NODE_COMPILE_CACHE) {
   }
 }
 
-await import('./start.ts');
+// `fc-macos --help` from the text the build took from commander (fast-help.ts); else the CLI.
+if (!printCachedHelp(new URL('./cli-help.json', import.meta.url))) await import('./start.ts');
