@@ -1,9 +1,10 @@
 // The dashboard's two targets (issue 20): with 200 microVMs a refresh renders in under 50 ms, and
 // the dashboard uses under 2 % of a core while idle.
 //
-// Render: the real Ink view writing to an in-memory terminal; each sample is one stats refresh
-// (new CPU/RSS numbers for every microVM) from store update to the frame written. Baseline: the
-// same with 3 microVMs. Idle CPU: the built CLI's `dashboard` in a pseudo-terminal against an
+// Render: the real Ink view (React's production build, as dist/cli.mjs has it) writing to an
+// in-memory 160x60 terminal, where about 50 of the 200 rows are on screen (the list only ever
+// draws what fits); each sample is the CPU time of one stats refresh (new CPU/RSS numbers for
+// every microVM) from store update to the frame written. Baseline: the same with 3 microVMs. Idle CPU: the built CLI's `dashboard` in a pseudo-terminal against an
 // agent stand-in that serves 200 records on the read routes (200 firecracker processes would
 // measure this machine, not the dashboard), CPU time of the CLI process over a window.
 import { spawn } from 'node:child_process';
@@ -49,7 +50,11 @@ function records(n: number): Microvm[] {
   });
 }
 
-function stats(list: Microvm[], seed: number): StatsResponse {
+/**
+ * Stats for the list. Busy: every microVM's CPU % and RSS change on every call. Steady: an idle
+ * fleet, numbers as they read on screen stay put and uptimes (hours) move once a minute.
+ */
+function stats(list: Microvm[], seed: number, steady = false): StatsResponse {
   return {
     at: new Date().toISOString(),
     interval_s: 2,
@@ -68,9 +73,9 @@ function stats(list: Microvm[], seed: number): StatsResponse {
       vcpus: m.vcpus,
       memory_mib: m.memory_mib,
       pid: m.pid,
-      cpu_percent: (i * 7 + seed * 13) % 100,
-      rss_bytes: (((i + seed) % 50) + 20) * 2 ** 20,
-      uptime_s: 100 + seed * 2,
+      cpu_percent: steady ? ((i * 7) % 3) + seed * 1e-6 : (i * 7 + seed * 13) % 100,
+      rss_bytes: steady ? ((i % 50) + 20) * 2 ** 20 + seed : (((i + seed) % 50) + 20) * 2 ** 20,
+      uptime_s: steady ? 7200 + seed * 2 : 100 + seed * 2,
     })),
   };
 }
@@ -119,7 +124,7 @@ class IdleKeyboard extends EventEmitter {
   }
 }
 
-async function refreshTimes(n: number, samples: number): Promise<number[]> {
+export async function refreshTimes(n: number, samples: number): Promise<number[]> {
   const list = records(n);
   const store = new DashboardStore('http://bench', 0);
   store.update((d) => ({ ...withStats(withList(d, list), stats(list, 0)), live: 'events' }));
@@ -154,7 +159,7 @@ async function refreshTimes(n: number, samples: number): Promise<number[]> {
 }
 
 /** Serves the read routes of an agent with `n` microVMs; stats change every call. */
-async function standIn(cleanup: Cleanup, n: number): Promise<string> {
+export async function standIn(cleanup: Cleanup, n: number, steady = false): Promise<string> {
   const list = records(n);
   let seed = 0;
   const server: Server = createServer((req, res) => {
@@ -173,7 +178,7 @@ async function standIn(cleanup: Cleanup, n: number): Promise<string> {
         kvm: { usable: true, detail: '' },
       });
     }
-    if (path === '/agent/stats') return json(stats(list, seed++));
+    if (path === '/agent/stats') return json(stats(list, seed++, steady));
     if (path === '/agent/microvms') return json({ microvms: list });
     if (path === '/agent/events') {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -210,8 +215,13 @@ setInterval(async () => {
 `;
 
 /** CPU % of one core used by the dashboard (or the baseline) over `windowMs`, after it settled. */
-async function idleCpu(cleanup: Cleanup, n: number, windowMs: number, baseline = false): Promise<number> {
-  const url = await standIn(cleanup, n);
+async function idleCpu(
+  cleanup: Cleanup,
+  n: number,
+  windowMs: number,
+  { baseline = false, steady = false } = {},
+): Promise<number> {
+  const url = await standIn(cleanup, n, steady);
   const dir = await tempDir(cleanup, 'dash-');
   const argv = baseline ? ['-e', BASELINE] : [join(repoRoot, 'dist', 'cli.mjs'), 'dashboard'];
   const helper = spawn(
@@ -238,6 +248,11 @@ async function idleCpu(cleanup: Cleanup, n: number, windowMs: number, baseline =
     }
   });
   await new Promise((r) => setTimeout(r, 8000));
+  if (helper.exitCode !== null || helper.signalCode !== null) {
+    throw new Error(
+      'the dashboard exited within 8 s of starting in the pseudo-terminal (was dist/ rebuilt meanwhile?)',
+    );
+  }
   const children = readFileSync(`/proc/${helper.pid}/task/${helper.pid}/children`, 'utf8').trim();
   const pid = Number(children.split(/\s+/)[0]);
   if (!pid) throw new Error('the dashboard did not start in the pseudo-terminal');
@@ -250,36 +265,55 @@ async function idleCpu(cleanup: Cleanup, n: number, windowMs: number, baseline =
   return ((c1 - c0) * 10 * 100) / elapsed;
 }
 
+function loadAverage(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+}
+
 export async function benchDashboard(cleanup: Cleanup, quick: boolean): Promise<Row[]> {
   const samples = quick ? 20 : 60;
+  const loadBefore = loadAverage();
   const small = await refreshTimes(3, samples);
   const big = await refreshTimes(200, samples);
   const windowMs = quick ? 10_000 : 20_000;
-  const idleBase = await idleCpu(cleanup, 200, windowMs, true);
+  const idleBase = await idleCpu(cleanup, 200, windowMs, { baseline: true });
   const idleSmall = await idleCpu(cleanup, 3, windowMs);
   const idleBig = await idleCpu(cleanup, 200, windowMs);
+  const idleSteady = await idleCpu(cleanup, 200, windowMs, { steady: true });
   const p50 = (s: number[]): number => percentile(s, 50);
+  const p99big = percentile(big, 99);
+  // CPU time, so a busy machine slows the figures less than wall time would, but not at all is
+  // not possible (caches, frequency): the load average says how busy it was.
+  console.log(`load average before ${loadBefore}, after ${loadAverage()} (2 cores)`);
   return [
     {
-      measure: 'refresh render CPU, 3 microVMs (baseline)',
+      measure: 'refresh render CPU ms, 3 microVMs',
+      compares: 'baseline',
       'p50 ms': p50(small),
       'p99 ms': percentile(small, 99),
-      goal: '',
     },
     {
-      measure: 'refresh render CPU, 200 microVMs',
+      measure: 'refresh render CPU ms, 200 microVMs',
+      compares: '/ 3 microVMs (p50)',
       'p50 ms': p50(big),
-      'p99 ms': percentile(big, 99),
+      'p99 ms': p99big,
       ratio: `${(p50(big) / p50(small)).toFixed(2)}x`,
-      goal: `< 50 ms: ${percentile(big, 99) < 50 ? 'met' : 'NOT met'}`,
+      goal: `p99 < 50 ms: ${p99big < 50 ? 'met' : 'NOT met'}`,
     },
-    { measure: 'idle CPU, same reads without a view (baseline)', '%': idleBase, goal: '' },
-    { measure: 'idle CPU, 3 microVMs (% of a core)', '%': idleSmall, goal: '' },
+    { measure: 'idle CPU %, same reads without a view', compares: 'baseline', '% core': idleBase },
+    { measure: 'idle CPU %, dashboard, 3 microVMs', compares: '', '% core': idleSmall },
     {
-      measure: 'idle CPU, 200 microVMs (% of a core)',
-      '%': idleBig,
+      measure: 'idle CPU %, dashboard, 200 microVMs (CPU % of every one changes each poll)',
+      compares: '/ reads without a view',
+      '% core': idleBig,
       ratio: `${(idleBig / Math.max(0.01, idleBase)).toFixed(2)}x`,
-      goal: `< 2 %: ${idleBig < 2 ? 'met' : 'NOT met'}`,
+      goal: `< 2 % of a core: ${idleBig < 2 ? 'met' : 'NOT met'}`,
+    },
+    {
+      measure: 'idle CPU %, dashboard, 200 idle microVMs (nothing on screen changes)',
+      compares: '/ reads without a view',
+      '% core': idleSteady,
+      ratio: `${(idleSteady / Math.max(0.01, idleBase)).toFixed(2)}x`,
+      goal: `< 2 % of a core: ${idleSteady < 2 ? 'met' : 'NOT met'}`,
     },
   ];
 }

@@ -296,6 +296,11 @@ async function main(): Promise<void> {
   await run('cli', `CLI start-up, ${N_CLI} runs of each, interleaved (whole processes)`, () =>
     withCleanup((cleanup) => benchCliStartup(cleanup, N_CLI)),
   );
+  // Booting a guest needs KVM that boots stock guests; these machines have the emulated Mac instead.
+  console.log(
+    '\n## real guests: run → prompt vs direct, boot → ready, exec vs console, cp, stop through the guest agent\n' +
+      'measured by `npm run bench:emulated` (bench/emulated.ts, on the emulated Mac)',
+  );
   console.log(`\ntotal ${((Date.now() - started) / 1000).toFixed(1)} s`);
   if (failed) process.exitCode = 1;
 }

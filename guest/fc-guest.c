@@ -1,6 +1,7 @@
 /* fc-guest: the fc-macos guest agent. Listens on vsock port 1024 (or a Unix socket in test mode),
  * forks one process per connection, and serves one operation per connection after a versioned
  * handshake. See docs/guest-protocol.md. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -50,6 +51,30 @@ static void op_ping(int conn) {
   jb_send(conn, T_RESULT, &b);
 }
 
+/* True while a user process other than PID 1 and this one is alive (kernel threads and zombies
+ * have an empty cmdline and do not count). */
+static int others_left(void) {
+  DIR *proc = opendir("/proc");
+  if (!proc) return 0;
+  pid_t self = getpid();
+  int found = 0;
+  struct dirent *e;
+  while (!found && (e = readdir(proc)) != NULL) {
+    char *end;
+    long pid = strtol(e->d_name, &end, 10);
+    if (*end != '\0' || pid <= 1 || pid == self) continue;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    char c;
+    if (read(fd, &c, 1) == 1) found = 1;
+    close(fd);
+  }
+  closedir(proc);
+  return found;
+}
+
 static void op_shutdown(int conn) {
   sync();
   struct jb b;
@@ -61,10 +86,17 @@ static void op_shutdown(int conn) {
     kill(server_pid, SIGTERM);
     return;
   }
-  /* Give processes a moment to exit cleanly, then stop them, flush, and leave the root read-only. */
+  /* The default /init shuts down too once its shell dies (and signals everyone with TERM): this
+   * process carries on regardless; whichever finishes first syncs, leaves / read-only and reboots. */
+  signal(SIGTERM, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);
+  /* Give processes a moment to exit cleanly (up to 300 ms, less when they are gone sooner), then
+   * stop them, flush, and leave the root read-only. */
   kill(-1, SIGTERM);
-  struct timespec d = {0, 300 * 1000 * 1000};
-  nanosleep(&d, NULL);
+  for (int i = 0; i < 15 && others_left(); i++) {
+    struct timespec d = {0, 20 * 1000 * 1000};
+    nanosleep(&d, NULL);
+  }
   kill(-1, SIGKILL);
   sync();
   mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY, NULL);

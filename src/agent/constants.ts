@@ -28,3 +28,11 @@ export const LOG_TAIL_WINDOW_BYTES = 64 * 1024;
 export const CONSOLE_TAIL_WINDOW_BYTES = 4 * 1024;
 /** During a shutdown, connections that went idle are closed this often. */
 export const SHUTDOWN_IDLE_SWEEP_MS = 100;
+/**
+ * Before a pause, the console must have printed nothing for this long: Firecracker 1.14 does not
+ * save the UART in a snapshot, and a snapshot taken while the guest's 8250 driver has output in
+ * flight restores with a console that never prints again (docs/snapshots.md).
+ */
+export const CONSOLE_QUIET_MS = 500;
+/** A console that never goes quiet (a guest printing without end) is paused after this long anyway. */
+export const CONSOLE_QUIET_MAX_MS = 5_000;

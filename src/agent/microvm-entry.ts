@@ -22,6 +22,13 @@ export interface MicrovmPaths {
   rootfsCopy: string;
 }
 
+/**
+ * The names firecracker is given for the files the agent owns in a microVM's directory: relative,
+ * resolved against its working directory (the microVM's directory), so a snapshot, which records
+ * them as given, resolves them in whichever microVM's directory it is loaded into.
+ */
+export const ROOTFS_COPY_NAME = 'rootfs.ext4';
+
 export function pathsFor(microvmsDir: string, id: string): MicrovmPaths {
   const dir = join(microvmsDir, id);
   return {
@@ -32,7 +39,7 @@ export function pathsFor(microvmsDir: string, id: string): MicrovmPaths {
     firecrackerLog: join(dir, 'firecracker.log'),
     firecrackerStderr: join(dir, 'firecracker.stderr'),
     metrics: join(dir, 'metrics.json'),
-    rootfsCopy: join(dir, 'rootfs.ext4'),
+    rootfsCopy: join(dir, ROOTFS_COPY_NAME),
   };
 }
 
@@ -58,6 +65,11 @@ export class MicrovmEntry {
   child: ChildProcess | null = null;
   /** Polls /proc for a firecracker adopted after a restart (not our child). */
   watcher: NodeJS.Timeout | null = null;
+  /**
+   * Whether the console was quiet when the agent last paused this microVM (null: not paused by
+   * this agent run). A snapshot records it: a busy console may not print after a restore.
+   */
+  consoleQuietAtPause: boolean | null = null;
   private writes: Promise<void> = Promise.resolve();
   private goneResolve: () => void = () => undefined;
   /** Resolves once the exit has been fully recorded (state, console lines, state.json). */

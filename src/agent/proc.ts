@@ -45,3 +45,13 @@ export async function isSameProcessAlive(pid: number, starttime: number | null):
   if (!st || st.state === 'Z' || st.state === 'X') return false;
   return starttime === null || st.starttime === starttime;
 }
+
+/** When this machine booted (ms since the epoch, from /proc/stat's btime); null if unknown. */
+export async function bootTime(): Promise<number | null> {
+  try {
+    const m = /^btime (\d+)$/m.exec(await readFile('/proc/stat', 'utf8'));
+    return m?.[1] ? Number(m[1]) * 1000 : null;
+  } catch {
+    return null;
+  }
+}

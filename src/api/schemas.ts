@@ -137,6 +137,8 @@ export const exitReason = z.enum([
   'killed',
   /** Exited or was killed by something other than the agent. */
   'crashed',
+  /** Found gone after the Linux side restarted: it ended with the machine it ran on. */
+  'host_restarted',
 ]);
 export type ExitReason = z.infer<typeof exitReason>;
 
@@ -147,6 +149,26 @@ export const exitInfo = z.object({
   at: z.string(),
 });
 export type ExitInfo = z.infer<typeof exitInfo>;
+
+/** Where a microVM restored from a snapshot came from, and what it got instead of the source's own. */
+export const restoredFrom = z.object({
+  snapshot_path: z.string(),
+  source_id: z.string(),
+  source_name: z.string(),
+  network: z
+    .enum(['kept', 'offline', 'none', 'user'])
+    .describe(
+      "kept: the source's address and MAC (they were free); offline: the source still holds them, the guest has a tap of its own on no bridge; none: the source had no network; user: the load gave network_overrides.",
+    ),
+  note: z.string().describe('What the restored microVM runs, in words for the user.'),
+  guest_network: z
+    .object({ iface_id: z.string(), address: z.string(), mac: z.string(), isolated: z.boolean() })
+    .nullable()
+    .describe(
+      "The network configuration the guest has in memory (the source's), whether or not it is connected.",
+    ),
+});
+export type RestoredFrom = z.infer<typeof restoredFrom>;
 
 export const microvm = z.object({
   id: z.string(),
@@ -175,6 +197,10 @@ export const microvm = z.object({
     .nullable()
     .default(null)
     .describe('Address, MAC, tap and published ports; null without a network (records before it: null).'),
+  restored_from: restoredFrom
+    .nullable()
+    .optional()
+    .describe('Set on a microVM a snapshot made by fc-agent was loaded into; absent otherwise.'),
 });
 export type Microvm = z.infer<typeof microvm>;
 

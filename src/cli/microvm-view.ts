@@ -25,6 +25,7 @@ export function isAlive(state: MicrovmState): boolean {
 
 export function describeExit(vm: Microvm): string {
   if (!vm.exit) return '';
+  if (vm.exit.reason === 'host_restarted') return 'ended with the Linux side: it stopped or restarted';
   const how = vm.exit.signal
     ? vm.exit.signal
     : vm.exit.code === null
@@ -104,6 +105,7 @@ export function statusPage(vm: Microvm, paint: Paint, now: Date = new Date(), gu
       : 'none',
   ]);
   if (n) pairs.push(['Ports', publishedPorts(vm)]);
+  if (vm.restored_from) pairs.push(['Restored', f(vm.restored_from.note)]);
   pairs.push(
     ['PID', vm.pid === null ? '-' : String(vm.pid)],
     ['Created', when(vm.created_at)],

@@ -27,6 +27,7 @@ import {
 } from './lines.ts';
 import { filtered, isRunning } from './model.ts';
 import type { DashboardStore } from './store.ts';
+import { rowsElement, styled } from './strips.ts';
 import { GLYPHS, type Theme } from './theme.ts';
 
 export type ExitRequest = { kind: 'quit' } | { kind: 'attach'; name: string };
@@ -49,60 +50,60 @@ type Mode =
   | { kind: 'confirm'; action: 'kill' | 'remove'; vm: Microvm }
   | { kind: 'pager'; name: string; lines: string[]; top: number; error: string | null };
 
-function useSize(fixed: { columns?: number; rows?: number }): { columns: number; rows: number } {
+const CLEAR = '\x1b[2J\x1b[H';
+
+/**
+ * The terminal's size, following resizes. A resize first draws one blank frame, then clears the
+ * whole screen, then draws the new layout: Ink only erases as many lines as it wrote, and a
+ * narrower terminal re-wraps the old frame's lines into more rows than that (tmux does), which
+ * left pieces of the old layout on the screen.
+ */
+function useSize(fixed: { columns?: number; rows?: number }): {
+  columns: number;
+  rows: number;
+  blank: boolean;
+} {
   const { stdout } = useStdout();
   const read = () => ({
     columns: fixed.columns ?? stdout.columns ?? 80,
     rows: fixed.rows ?? stdout.rows ?? 24,
   });
   const [size, setSize] = useState(read);
+  const [blank, setBlank] = useState(false);
   useEffect(() => {
     if (fixed.columns && fixed.rows) return;
-    const onResize = (): void => setSize(read());
+    const onResize = (): void => {
+      setSize(read());
+      setBlank(true);
+    };
     stdout.on('resize', onResize);
     return () => {
       stdout.off('resize', onResize);
     };
   });
-  return size;
+  useEffect(() => {
+    if (!blank) return;
+    stdout.write(CLEAR);
+    setBlank(false);
+  }, [blank, stdout]);
+  return { ...size, blank };
 }
 
-const SGR: Record<string, [string, string]> = {
-  green: ['\x1b[32m', '\x1b[39m'],
-  yellow: ['\x1b[33m', '\x1b[39m'],
-  red: ['\x1b[31m', '\x1b[39m'],
-  gray: ['\x1b[90m', '\x1b[39m'],
-  bold: ['\x1b[1m', '\x1b[22m'],
-  inverse: ['\x1b[7m', '\x1b[27m'],
-};
-
-/** A line as one string with its styles as escapes (text already sanitized by lines.ts). */
-export function styled(line: Line, theme: Theme): string {
-  let out = '';
-  for (const s of line) {
-    let t = s.t;
-    if (theme.colour && s.c) t = SGR[s.c]?.[0] + t + SGR[s.c]?.[1];
-    if (s.bold) t = `${SGR.bold?.[0]}${t}${SGR.bold?.[1]}`;
-    if (s.inverse) t = `${SGR.inverse?.[0]}${t}${SGR.inverse?.[1]}`;
-    out += t;
-  }
-  return out;
-}
-
-// One Text node per line, not one per segment: Ink lays out every node on every frame, and with
-// hundreds of rows the node count is what a refresh costs.
+// One Text node per line, not one per segment: Ink lays out every node on every frame. The rows,
+// the bulk of a frame, go through rowsElement (strips.ts), a few nodes for all of them.
 function renderLine(line: Line, theme: Theme, key: string | number): ReactElement {
   return h(Text, { key, wrap: 'truncate-end' }, styled(line, theme));
 }
 
 export function App(props: AppProps): ReactElement {
   const { store, theme } = props;
-  const data = useSyncExternalStore(store.subscribe, store.get);
+  const [details, setDetails] = useState(false);
+  // The details pane shows times that tick ("2m ago"): with it open every update is drawn.
+  const data = useSyncExternalStore(store.subscribe, details ? store.get : store.getShown);
   const status = useSyncExternalStore(store.subscribe, store.getStatus);
-  const { columns, rows } = useSize(props);
+  const { columns, rows, blank } = useSize(props);
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [index, setIndex] = useState(0);
-  const [details, setDetails] = useState(false);
   const [filter, setFilter] = useState('');
   const [mode, setModeState] = useState<Mode>({ kind: 'list' });
   // Keys can come faster than renders (K then y in a burst): the handlers read the latest mode and
@@ -274,9 +275,11 @@ export function App(props: AppProps): ReactElement {
     if (input === 'l') return openPager(vm);
   }
 
+  if (blank) return h(Box);
+
   if (mode.kind === 'help') {
     const lines: Line[] = [[{ t: 'fc-macos dashboard: keys', bold: true }], []];
-    for (const [k, what] of KEYS) lines.push([{ t: `  ${k.padEnd(16)}`, bold: true }, { t: what }]);
+    for (const [k, what] of KEYS) lines.push([{ t: `  ${k.padEnd(19)}`, bold: true }, { t: what }]);
     lines.push([], [{ t: 'any key closes this help' }]);
     return h(
       Box,
@@ -315,15 +318,14 @@ export function App(props: AppProps): ReactElement {
     ]);
   }
   const visible = list.slice(top, top + listRows);
-  visible.forEach((m, i) => {
-    listLines.push(row(m, data, theme, listW, layout, top + i === sel, list));
-  });
+  const rowLines = visible.map((m, i) => row(m, data, theme, listW, layout, top + i === sel, list));
+  const moreLines: Line[] = [];
   if (list.length > listRows) {
     const more: Seg0[] = [];
     if (top > 0) more.push({ t: `${GLYPHS.up(theme)} ${top} more  ` });
     const below = list.length - top - visible.length;
     if (below > 0) more.push({ t: `${GLYPHS.down(theme)} ${below} more` });
-    listLines.push(clip(more, listW));
+    moreLines.push(clip(more, listW));
   }
 
   let statusLine: Line;
@@ -341,6 +343,8 @@ export function App(props: AppProps): ReactElement {
     Box,
     { flexDirection: 'column', width: listW },
     ...listLines.map((l, i) => renderLine(l, theme, i)),
+    ...(rowLines.length > 0 ? [h(Box, { key: 'rows' }, rowsElement(rowLines, listW, theme))] : []),
+    ...moreLines.map((l, i) => renderLine(l, theme, `m${i}`)),
   );
   let body: ReactElement;
   if (sideBySide) {

@@ -52,6 +52,59 @@ function short(n: number): string {
   return m >= 1024 ? `${(m / 1024).toFixed(1)}G` : `${m.toFixed(1)}M`;
 }
 
+/** RSS rounded the way short() shows it, so its bar moves only when its number does. */
+function shownRss(n: number): number {
+  const unit = n >= 1024 ** 3 ? 1024 ** 3 / 10 : 1024 ** 2 / 10;
+  return Math.round(n / unit) * unit;
+}
+
+function rttText(ms: number): string {
+  return `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
+}
+
+/**
+ * Everything of the data the header and the rows show, at the resolution they show it (CPU to
+ * 1 %, RSS to 0.1 MiB, uptimes as duration() prints them). Two data with the same key draw the
+ * same list, so the view skips the frame (store.getShown): a poll that changed only digits
+ * nobody sees costs no render.
+ */
+const recordJson = new WeakMap<Microvm, string>();
+
+/** A record as JSON, once per record object (records are replaced, never changed in place). */
+function jsonOf(vm: Microvm): string {
+  let j = recordJson.get(vm);
+  if (j === undefined) {
+    j = JSON.stringify(vm);
+    recordJson.set(vm, j);
+  }
+  return j;
+}
+
+export function visibleKey(data: DashboardData, now: number): string {
+  const a = data.agent;
+  const up = agentUptime(a, now);
+  const parts: string[] = [
+    JSON.stringify([data.provider, data.hostStatus, data.live, data.outage]),
+    JSON.stringify(
+      data.host && [data.host.cpus, bytes(data.host.memory_used_bytes), bytes(data.host.memory_total_bytes)],
+    ),
+    data.host ? data.host.load.map((l) => l.toFixed(2)).join(' ') : '',
+    JSON.stringify([a.url, a.reachable, a.version]),
+    up === null ? '' : duration(up),
+    a.rttMs === null ? '' : rttText(a.rttMs),
+  ];
+  for (const m of data.microvms) {
+    const s = data.stats.get(m.id);
+    parts.push(
+      jsonOf(m),
+      s
+        ? `${Math.round(s.cpu_percent)} ${short(s.rss_bytes)} ${s.uptime_s == null ? '-' : duration(s.uptime_s)}`
+        : '-',
+    );
+  }
+  return parts.join('\n');
+}
+
 export type Layout = 'wide' | 'stacked' | 'narrow';
 
 export function layoutFor(columns: number): Layout {
@@ -89,8 +142,7 @@ export function headerLines(data: DashboardData, theme: Theme, width: number, fi
   if (a.version) agent.push({ t: ` ${safeField(a.version.agent)}` });
   const up = agentUptime(a);
   if (up !== null) agent.push({ t: `${sep}uptime ${duration(up)}` });
-  if (a.rttMs !== null)
-    agent.push({ t: `${sep}rtt ${a.rttMs < 10 ? a.rttMs.toFixed(1) : Math.round(a.rttMs)} ms` });
+  if (a.rttMs !== null) agent.push({ t: `${sep}rtt ${rttText(a.rttMs)}` });
   agent.push({ t: `${sep}${safeField(a.url)}` });
   if (a.reachable) agent.push({ t: `${sep}${data.live === 'events' ? 'live events' : 'polling 2s'}` });
   const fc: Line = [{ t: 'FC     ', bold: true }];
@@ -138,8 +190,13 @@ interface Cols {
 
 function colsFor(list: Microvm[], width: number): Cols {
   const longest = Math.max(4, ...list.map((m) => m.name.length));
+  // The address column, once networking exists: its room comes out of the bars, so at 80
+  // columns the address is still shown whole.
+  const address = list.some((m) => m.network)
+    ? Math.max(7, ...list.map((m) => m.network?.address.length ?? 1))
+    : 0;
   // sel+dot 4, state 9, vcpus 4, mem 9, cpu bar+5, rss bar+7, uptime 9, plus spaces.
-  const fixed = 4 + 9 + 4 + 9 + 5 + 7 + 9 + 7;
+  const fixed = 4 + 9 + 4 + 9 + 5 + 7 + 9 + 7 + address;
   const name = Math.min(longest, 24, Math.max(8, width - fixed - 2 * 6));
   const barW = Math.max(4, Math.min(12, Math.floor((width - fixed - name) / 2)));
   return { name, bar: barW };
@@ -168,8 +225,9 @@ export function row(
   const colour = HEALTH_COLOUR[health];
   const mark: Seg = { t: selected ? '> ' : '  ', inverse: selected, bold: selected };
   const name = safeField(vm.name);
-  const cpu = s ? s.cpu_percent : 0;
-  const rss = s ? s.rss_bytes : 0;
+  // The bars are drawn from the numbers as shown, so they change only when the numbers do.
+  const cpu = s ? Math.round(s.cpu_percent) : 0;
+  const rss = s ? shownRss(s.rss_bytes) : 0;
   const cpuText = s ? `${Math.round(cpu)}%` : '-';
   const rssText = s ? short(rss) : '-';
   if (layout === 'narrow') {
@@ -258,7 +316,7 @@ function networkLines(vm: Microvm): Array<[string, string]> {
 
 export const KEYS: Array<[string, string]> = [
   ['j / k, ↓ / ↑', 'move the selection'],
-  ['g / G', 'first / last microVM'],
+  ['g / G, Home / End', 'first / last microVM'],
   ['PgUp / PgDn', 'one page up / down'],
   ['Enter / Space', 'show or hide the details pane'],
   ['s', 'stop the selected microVM (graceful, then kill after 10 s)'],

@@ -21,6 +21,8 @@ export interface RunOptions {
   stdin?: NodeJS.ReadStream;
   stdout?: NodeJS.WriteStream;
   stderr?: NodeJS.WriteStream;
+  /** The view to mount; App unless a test mounts one that fails. */
+  view?: typeof App;
 }
 
 const ENTER = '\x1b[?1049h\x1b[2J\x1b[H\x1b[?25l';
@@ -74,7 +76,8 @@ export async function runDashboard(opts: RunOptions): Promise<number> {
     );
     process.exit(1);
   };
-  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP'];
+  // SIGINT only comes from outside (kill -INT): in raw mode Ctrl+C is a key, handled by the view.
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
   for (const s of signals) process.on(s, onSignal);
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
@@ -89,7 +92,7 @@ export async function runDashboard(opts: RunOptions): Promise<number> {
       const outcome = await new Promise<Outcome>((resolve) => {
         finish = resolve;
         const ink = render(
-          h(App, { store, theme: opts.theme, client: () => feed.client(), onExit: resolve }),
+          h(opts.view ?? App, { store, theme: opts.theme, client: () => feed.client(), onExit: resolve }),
           {
             stdin,
             stdout,

@@ -26,6 +26,11 @@ export interface LaunchOptions {
   /** How long to wait for the API socket to accept a connection. Default 5000. */
   waitMs?: number;
   env?: NodeJS.ProcessEnv;
+  /**
+   * The process's working directory. Relative paths given to it later (drives, the vsock socket)
+   * resolve against it, also the ones a snapshot recorded: the jailer's chroot does the same.
+   */
+  cwd?: string;
   /** Called once the process is spawned, before waiting for its socket: work that can overlap. */
   afterSpawn?: () => void;
 }
@@ -152,6 +157,7 @@ export async function launchFirecracker(opts: LaunchOptions): Promise<LaunchedFi
       detached: true,
       stdio: [stdin, stdout, stderr],
       env: opts.env ?? process.env,
+      ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
     });
   } finally {
     // The child has its own copies now.

@@ -127,6 +127,26 @@ describe('agent restart', () => {
     expect(await logs.text()).toMatch(/reboot: Restarting system/);
   });
 
+  test('microVMs started before the Linux side last booted are recorded as ended with it, not as crashed', async () => {
+    agent = await startAgent();
+    const a = agent;
+    const vm = await createVm(a, { name: 'older' });
+    await a.kill9();
+    process.kill(vm.pid ?? -1, 'SIGKILL');
+    await waitUntil(() => procState(vm.pid ?? -1) === null || procState(vm.pid ?? -1) === 'Z', 'kill');
+    // As after `fc-macos vm stop` + `vm start`: the record says it started before this boot.
+    const file = join(a.stateDir, 'microvms', vm.id, 'state.json');
+    const record = JSON.parse(readFileSync(file, 'utf8'));
+    record.microvm.started_at = '2000-01-01T00:00:00.000Z';
+    await writeFile(file, JSON.stringify(record));
+    await a.restart();
+    expect(await getVm(a, 'older')).toMatchObject({
+      state: 'exited',
+      pid: null,
+      exit: { reason: 'host_restarted', code: null, signal: null },
+    });
+  });
+
   test('a reused pid is not adopted nor killed; an unfinished create is cleaned up', async () => {
     agent = await startAgent();
     const a = agent;

@@ -251,8 +251,15 @@ describe('actions and snapshots', () => {
       '--resume',
     ]);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toBe(`restored: snapshot ${snap} loaded and resumed\n`);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^restored: snapshot ${snap} loaded and resumed\n  restored from cfg's snapshot: its disk as it was at the snapshot, copied to /.+/rootfs\\.ext4; no network \\(the source had none\\)\n$`,
+      ),
+    );
     expect((await cli.json<Microvm>(['microvm', 'status', 'restored'])).body.state).toBe('running');
+    expect((await cli.run(['microvm', 'status', 'restored'])).stdout).toMatch(
+      /\nRestored: +restored from cfg's snapshot: its disk as it was at the snapshot/,
+    );
     // A configured (not bare) microVM: Firecracker refuses, and the hint names --bare.
     await cli.run(['microvm', 'create', '--name', 'configured']);
     const refused = await cli.run([

@@ -298,6 +298,31 @@ describe('dashboard view', () => {
   });
 });
 
+describe('dashboard view updates', () => {
+  it('draws a frame only when something on screen changed', async () => {
+    const t = setup();
+    // No agent uptime in the header: it ticks with the clock, which this test does not control.
+    t.store.update((d) => ({ ...d, agent: { ...d.agent, startedAt: null } }));
+    await tick();
+    const list = t.store.get().microvms;
+    const frames = () => t.ui.frames.length;
+    const before = frames();
+    // CPU 50.2 % and RSS 100.01 MiB show as 50 % and 100.0M, as 50 % and 100 MiB did.
+    t.store.update((d) => withStats(d, statsFor(list, 50.2, 100.01)));
+    t.store.update((d) => withList(d, structuredClone(d.microvms)));
+    await tick(100);
+    expect(frames()).toBe(before);
+    t.store.update((d) => withStats(d, statsFor(list, 73, 100)));
+    await eventually(() => expect(t.frame()).toMatch(/web .* 73% /));
+    // With the details pane open its times tick, so every update is drawn.
+    await t.press('G', '\r');
+    await eventually(() => expect(t.frame()).toContain('boot args'));
+    const open = frames();
+    t.store.update((d) => withStats(d, statsFor(list, 73.1, 100)));
+    await eventually(() => expect(frames()).toBeGreaterThan(open));
+  });
+});
+
 describe('dashboard view height', () => {
   it('fits the screen with the details pane open, side by side and stacked', async () => {
     const list = Array.from({ length: 30 }, (_, i) => vm(`vm-${String(i).padStart(2, '0')}`));
@@ -332,6 +357,27 @@ describe('dashboard view with networking', () => {
     await t.press('j', '\r');
     await eventually(() => expect(t.frame()).toContain('address    172.30.0.2/24 via 172.30.0.1'));
     expect(t.frame()).toContain('ports      *:8080->80/tcp');
+  });
+
+  it('keeps whole addresses at 80 columns (the bars give up the room), as seen on real guests', async () => {
+    const net = (address: string) => ({
+      address,
+      gateway: '172.30.0.1',
+      prefix_length: 24,
+      mac: '06:00:ac:1e:00:02',
+      tap: 'fcm-tap0',
+      isolated: false,
+      ports: [],
+    });
+    const list = [
+      vm('bg2', 'running', { network: net('172.30.0.229') }),
+      vm('web', 'running', { network: net('172.30.0.91') }),
+    ];
+    const t = setup({ list, columns: 80 });
+    await tick();
+    expect(t.frame()).toMatch(/● bg2 .*172\.30\.0\.229$/m);
+    expect(t.frame()).toMatch(/● web .*172\.30\.0\.91 *$/m);
+    for (const line of t.frame().split('\n')) expect(line.length).toBeLessThanOrEqual(80);
   });
 });
 

@@ -17,17 +17,24 @@ let dir: string;
 let sock: string;
 
 const tmux = (...args: string[]) => run('tmux', ['-S', sock, ...args]);
-const screen = async (): Promise<string> => (await tmux('capture-pane', '-p', '-t', 'dash')).stdout;
+/** The screen as text; `joined`: a line the terminal wrapped comes back as one (longer) line. */
+const screen = async (joined = false): Promise<string> =>
+  (await tmux('capture-pane', '-p', ...(joined ? ['-J'] : []), '-t', 'dash')).stdout;
 const keys = (...k: string[]) => tmux('send-keys', '-t', 'dash', ...k);
 
 /** Waits until the screen matches; the error shows the last screen. */
-async function see(pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+async function see(
+  pattern: RegExp | ((text: string) => boolean),
+  timeoutMs = 20_000,
+  joined = false,
+): Promise<string> {
+  const test = typeof pattern === 'function' ? pattern : (t: string) => pattern.test(t);
   let last = '';
   try {
     return await waitUntil(
       async () => {
-        last = await screen();
-        return pattern.test(last) ? last : null;
+        last = await screen(joined);
+        return test(last) ? last : null;
       },
       `${pattern} on the screen`,
       timeoutMs,
@@ -61,6 +68,9 @@ beforeAll(async () => {
     });
     expect(r.status).toBe(201);
   }
+  // A session that lives as long as the suite: killing the last session makes the tmux server
+  // exit, and a new-session racing that exit failed with "server exited unexpectedly".
+  await tmux('new-session', '-d', '-s', 'keep', 'sleep 3600');
 });
 
 afterAll(async () => {
@@ -70,7 +80,7 @@ afterAll(async () => {
 });
 
 /** Starts the dashboard in a new tmux session `dash` (killing an earlier one). */
-async function startDashboard(): Promise<void> {
+async function startDashboard(nodeArgs: string[] = []): Promise<void> {
   await tmux('kill-session', '-t', 'dash').catch(() => undefined);
   await rm(join(dir, 'rc'), { force: true });
   // The shell in the pane records the terminal settings before and after, and the exit code.
@@ -85,7 +95,7 @@ async function startDashboard(): Promise<void> {
     ...Object.entries(env).map(([k, v]) => `export ${k}=${q(v)}`),
     'unset NO_COLOR',
     `stty -g > ${q(join(dir, 'before'))}`,
-    `${q(process.execPath)} ${q(cliBin)} dashboard`,
+    [process.execPath, ...nodeArgs, cliBin, 'dashboard'].map(q).join(' '),
     `echo $? > ${q(join(dir, 'rc'))}`,
     `stty -g > ${q(join(dir, 'after'))}`,
     'echo DASHBOARD-DONE',
@@ -161,18 +171,70 @@ describe('fc-macos dashboard in tmux', () => {
     expect(await screen()).not.toContain('microVMs 3');
   }, 120_000);
 
-  it('restores the terminal on SIGTERM', async () => {
+  it('redraws on resize, stacked below 100 columns and one line per microVM below 60, never wrapping', async () => {
     await startDashboard();
+    await see(/live events/);
     await see(/> ● cache /);
-    // The pane's shell runs the CLI as its child.
-    const panePid = (await tmux('list-panes', '-t', 'dash', '-F', '#{pane_pid}')).stdout.trim();
-    const children = await readFile(`/proc/${panePid}/task/${panePid}/children`, 'utf8');
-    const cliPid = Number(children.trim().split(/\s+/)[0]);
-    expect(cliPid).toBeGreaterThan(0);
-    process.kill(cliPid, 'SIGTERM');
+    await keys('Enter');
+    await see(/boot args/);
+    for (const width of [80, 50, 30, 120]) {
+      await tmux('resize-window', '-t', 'dash', '-x', String(width), '-y', '24');
+      // The details beside the list at 120, below it at 80, and still open (below) at 50 and 30;
+      // the table's columns at 60 and more, one line per microVM below.
+      const beside = (t: string) => t.split('\n').some((l) => /^> ● cache .* id {9}\S/.test(l));
+      const text = await see(
+        (t) =>
+          (width >= 100 ? beside(t) : !beside(t) && /^id {9}\S/m.test(t)) &&
+          (width >= 60 ? /VCPU/.test(t) : /NAME \/ STATE/.test(t) && !/VCPU/.test(t)),
+        20_000,
+        true,
+      );
+      // No line was wrapped by the terminal: tmux marks a wrapped line and -J joins it back into
+      // one line longer than the window.
+      for (const line of text.split('\n')) expect([...line.trimEnd()].length).toBeLessThanOrEqual(width);
+      expect(rowOrder(text)).toEqual(['cache', 'db', 'web']);
+    }
+    await keys('q');
     await see(/DASHBOARD-DONE/);
-    expect((await readFile(join(dir, 'rc'), 'utf8')).trim()).toBe('143');
     await sameTerminal();
-    expect(await screen()).not.toContain('microVMs');
   }, 60_000);
+
+  it('restores the terminal after a crash', async () => {
+    // An exception nobody catches, thrown in the dashboard's process while the view is up.
+    const crash = join(dir, 'crash.mjs');
+    await writeFile(
+      crash,
+      "setTimeout(() => { throw new Error('crash test: thrown while the view is up'); }, 3000);\n",
+    );
+    await startDashboard(['--import', crash]);
+    await see(/> ● cache /);
+    await see(/DASHBOARD-DONE/);
+    expect((await readFile(join(dir, 'rc'), 'utf8')).trim()).toBe('1');
+    await sameTerminal();
+    const text = await screen();
+    expect(text).toContain('fc-macos dashboard crashed: Error: crash test: thrown while the view is up');
+    expect(text).not.toContain('microVMs 3');
+  }, 60_000);
+
+  it.each([
+    ['SIGTERM', '143'],
+    ['SIGINT', '130'],
+  ] as const)(
+    'restores the terminal on %s',
+    async (signal, code) => {
+      await startDashboard();
+      await see(/> ● cache /);
+      // The pane's shell runs the CLI as its child.
+      const panePid = (await tmux('list-panes', '-t', 'dash', '-F', '#{pane_pid}')).stdout.trim();
+      const children = await readFile(`/proc/${panePid}/task/${panePid}/children`, 'utf8');
+      const cliPid = Number(children.trim().split(/\s+/)[0]);
+      expect(cliPid).toBeGreaterThan(0);
+      process.kill(cliPid, signal);
+      await see(/DASHBOARD-DONE/);
+      expect((await readFile(join(dir, 'rc'), 'utf8')).trim()).toBe(code);
+      await sameTerminal();
+      expect(await screen()).not.toContain('microVMs');
+    },
+    60_000,
+  );
 });

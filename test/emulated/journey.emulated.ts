@@ -5,23 +5,22 @@
 // failure). Run with `npm run test:emulated` (docs/testing.md).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PtySession } from '../cli/harness.ts';
+import { dashboardSteps } from './steps/dashboard.ts';
+import { guestAgentSteps } from './steps/guest-agent.ts';
+import { networkSteps } from './steps/network.ts';
+import { BOOT_MS, getFromMac, PROMPT, sleep, statusOf, typeInConsole, waitForLogs } from './support/guest.ts';
 import { EmulatedMac, emulatedProblem, guestKernel, VM_NAME } from './support/mac.ts';
 
 const problem = emulatedProblem();
 if (problem) console.warn(`emulated tier skipped: ${problem}`);
 
-// BusyBox asks the terminal for the cursor position (ESC [ 6 n) right after each prompt; attach
-// passes it through untouched, so the prompt is not the last thing on the screen.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is the byte BusyBox sends
-const PROMPT = /microvm:~# (?:\x1b\[6n)?$/;
-// The guest's console goes through Firecracker's emulated UART, inside an emulated VM: slow.
-const BOOT_MS = 180_000;
-
 describe.skipIf(problem !== null)('fc-macos on the emulated Mac (real aarch64 guests)', () => {
   let mac: EmulatedMac;
+  let mirrorUrl = '';
 
   beforeAll(() => {
     mac = new EmulatedMac();
+    mirrorUrl = mac.serveAssets();
   });
   afterAll(async () => {
     await mac?.dispose();
@@ -30,9 +29,8 @@ describe.skipIf(problem !== null)('fc-macos on the emulated Mac (real aarch64 gu
   it(
     '1. setup --provider tart from nothing, then doctor is all ✓',
     async () => {
-      const url = mac.serveAssets();
       const setup = await mac.fcm(
-        ['setup', '--provider', 'tart', '--assets-url', url, '--kernel', guestKernel],
+        ['setup', '--provider', 'tart', '--assets-url', mirrorUrl, '--kernel', guestKernel],
         40 * 60_000,
       );
       if (setup.exitCode !== 0) console.log(`Linux VM console:\n${mac.consoleTail()}`);
@@ -100,7 +98,7 @@ describe.skipIf(problem !== null)('fc-macos on the emulated Mac (real aarch64 gu
     }
     let status = await mac.fcm(['microvm', 'status', 'one']);
     for (let i = 0; i < 30 && /running/.test(status.stdout.split('\n')[1] ?? ''); i++) {
-      await new Promise((r) => setTimeout(r, 2000));
+      await sleep(2000);
       status = await mac.fcm(['microvm', 'status', 'one']);
     }
     expect(status.stdout).toMatch(/exited|stopped/);
@@ -116,11 +114,7 @@ describe.skipIf(problem !== null)('fc-macos on the emulated Mac (real aarch64 gu
       expect(r.exitCode).toBe(0);
     }
     for (const name of ['bg1', 'bg2']) {
-      let logs = '';
-      for (let i = 0; i < 60 && !/microvm:~# /.test(logs); i++) {
-        await new Promise((r) => setTimeout(r, 3000));
-        logs = (await mac.fcm(['microvm', 'logs', name])).stdout;
-      }
+      const logs = await waitForLogs(mac, name, /microvm:~# /);
       expect(logs).toMatch(/microvm:~# /);
       expect(logs).toMatch(/Linux version 6\.1/);
       // The cursor-position query BusyBox sends at each prompt is never printed as text.
@@ -131,27 +125,25 @@ describe.skipIf(problem !== null)('fc-macos on the emulated Mac (real aarch64 gu
   it('5. microvm stop on aarch64 says honestly what happened and does not hang', async () => {
     const r = await mac.fcm(['microvm', 'stop', 'bg1', '--timeout', '5']);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toMatch(/stopped bg1/);
-    const status = await mac.fcm(['microvm', 'status', 'bg1']);
-    expect(status.stdout).toMatch(/stopped|exited/);
+    // With the guest agent in the default rootfs the guest shuts itself down: powered off, clean.
+    expect(r.stdout).toMatch(/stopped bg1 \(the guest agent shut the guest down\)/);
+    const status = await statusOf(mac, 'bg1');
+    expect(status).toMatchObject({ state: 'stopped', exit: { reason: 'stopped', code: 0, signal: null } });
+    // The record's last console lines are the end of the console log, not an earlier cut.
+    // The API's lines are the console's bytes (BusyBox's ESC [ 6 n included); the CLI prints them
+    // readable, as `logs` does: compare the text.
+    const clean = (lines: string[]) =>
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: strips terminal escape sequences
+      lines.map((l) => l.replace(/\x1b\[[0-9;?]*[A-Za-z]|\r/g, '').trimEnd()).filter((l) => l !== '');
+    const logs = clean((await mac.fcm(['microvm', 'logs', 'bg1'])).stdout.split('\n'));
+    const last = clean(status.last_console_lines);
+    expect(last.length).toBeGreaterThan(0);
+    expect(logs.slice(-last.length)).toEqual(last);
+    expect(last.join('\n')).toMatch(/reboot: Power down/);
   });
 
   it('6. pause stops the console, resume brings it back', async () => {
-    const shell = async (name: string, input: string, want: RegExp, ms = 60_000): Promise<string> => {
-      const term = new PtySession(mac.wrapArgv(['microvm', 'shell', name]), mac.env);
-      try {
-        await term.waitFor(/\S/, 60_000);
-        const from = term.text().length;
-        term.write(input);
-        const m = await term.waitFor(want, ms, from);
-        term.write('\x1d');
-        await term.exited;
-        return m[0];
-      } finally {
-        await term.kill();
-      }
-    };
-    await shell('bg2', 'echo before-snap > /tmp/mark; echo marked-$((1+1))\r', /marked-2/);
+    await typeInConsole(mac, 'bg2', 'echo before-snap > /tmp/mark; echo marked-$((1+1))\r', /marked-2/);
     expect((await mac.fcm(['actions', 'pause', 'bg2'])).exitCode).toBe(0);
     // Paused: typed input gets no answer until the resume.
     const term = new PtySession(mac.wrapArgv(['microvm', 'shell', 'bg2']), mac.env);
@@ -159,7 +151,7 @@ describe.skipIf(problem !== null)('fc-macos on the emulated Mac (real aarch64 gu
       await term.waitFor(/marked-2/, 60_000);
       const from = term.text().length;
       term.write('echo resumed-$((2+3))\r');
-      await new Promise((r) => setTimeout(r, 10_000));
+      await sleep(10_000);
       expect(term.text().slice(from)).not.toMatch(/resumed-5/);
       expect((await mac.fcm(['actions', 'resume', 'bg2'])).exitCode).toBe(0);
       await term.waitFor(/resumed-5/, 60_000, from);
@@ -170,24 +162,47 @@ describe.skipIf(problem !== null)('fc-macos on the emulated Mac (real aarch64 gu
     }
   });
 
-  // Not yet passing on real guests, so skipped (and reported as skipped) rather than weakened: the
-  // snapshot references the source microVM's per-microVM rootfs copy, tap and vsock socket, so a
-  // load into a new microVM after `rm` fails ("Error manipulating the backing file", seen here).
-  // Keeping the source's files would leave its tap and vsock path in the way (not yet tried). A load
-  // into a new microVM needs the agent to keep the disk and remap devices on load: issue 17.
-  it.skip('6b. a snapshot restores into a new microVM', async () => {
+  it('6b. a snapshot restores into a new microVM: the file written before it is there, the shell answers', async () => {
     expect((await mac.fcm(['actions', 'pause', 'bg2'])).exitCode).toBe(0);
     const paths = ['--snapshot-path', '/var/tmp/bg2.state', '--mem-path', '/var/tmp/bg2.mem'];
-    expect((await mac.fcm(['snapshots', 'create', 'bg2', ...paths])).exitCode).toBe(0);
+    const created = await mac.fcm(['snapshots', 'create', 'bg2', ...paths], 10 * 60_000);
+    expect(created.exitCode).toBe(0);
+    // The disk is kept with the snapshot: the restored guest's files are the ones it had.
+    expect(created.stdout).toContain('/var/tmp/bg2.state.rootfs');
+    expect((await mac.fcm(['actions', 'resume', 'bg2'])).exitCode).toBe(0);
     expect((await mac.fcm(['microvm', 'create', '--bare', '--name', 'restored'])).exitCode).toBe(0);
-    expect((await mac.fcm(['snapshots', 'load', 'restored', ...paths, '--resume'])).exitCode).toBe(0);
+    const loaded = await mac.fcm(['snapshots', 'load', 'restored', ...paths, '--resume'], 10 * 60_000);
+    expect(loaded.exitCode).toBe(0);
+    expect(loaded.stdout).toMatch(
+      /restored from bg2's snapshot: its disk as it was at the snapshot, copied to .*rootfs\.ext4/,
+    );
+    // The source runs on and holds the address: the restored one is offline, and says so.
+    expect(loaded.stdout).toMatch(/no network: .*in use \(the source runs on/);
+    expect((await statusOf(mac, 'restored')).state).toBe('running');
+    // The console answers (the agent paused it only once the console was quiet: docs/snapshots.md).
+    await typeInConsole(
+      mac,
+      'restored',
+      'cat /tmp/mark; echo restored-$((3+4))\r',
+      /before-snap[\s\S]*restored-7/,
+    );
+    // Its own vsock: the guest agent answers in the restored guest, and in the source.
+    expect((await mac.fcm(['exec', 'restored', '--', 'cat', '/tmp/mark'])).stdout).toBe('before-snap\n');
+    expect((await mac.fcm(['exec', 'bg2', '--', 'cat', '/tmp/mark'])).stdout).toBe('before-snap\n');
+    expect((await mac.fcm(['microvm', 'rm', '--force', 'restored'])).exitCode).toBe(0);
   });
 
-  // Steps 7 and 8 have not passed on real guests yet, so they are skipped (and reported as skipped).
-  // Their one run killed the whole unit (`systemctl kill` signals every process in its cgroup, the
-  // microVMs' firecrackers too, which the agent then truthfully reported as exited); the kill is now
-  // the agent's main process only, as `kill -9` of fc-agent is, but that has not run yet: issue 17.
-  it.skip('7. the agent killed with SIGKILL comes back with its microVMs; vm stop/start reports them truthfully', async () => {
+  guestAgentSteps(() => mac, 'bg2');
+  networkSteps(
+    () => mac,
+    'bg2',
+    () => mirrorUrl,
+  );
+  dashboardSteps(() => mac, ['bg2', 'web']);
+
+  // `systemctl kill` would signal every process in the unit's cgroup (the microVMs' firecrackers
+  // too); --kill-whom=main is `kill -9` of fc-agent alone.
+  it('7. the agent killed with SIGKILL comes back with its microVMs; vm stop/start reports them truthfully', async () => {
     const kill = await mac.tart([
       'exec',
       VM_NAME,
@@ -202,24 +217,35 @@ describe.skipIf(problem !== null)('fc-macos on the emulated Mac (real aarch64 gu
     expect(kill.exitCode).toBe(0);
     let ls = await mac.fcm(['ls']);
     for (let i = 0; i < 20 && ls.exitCode !== 0; i++) {
-      await new Promise((r) => setTimeout(r, 5000));
+      await sleep(5000);
       ls = await mac.fcm(['ls']);
     }
     expect(ls.stdout).toMatch(/bg2\s+.*running/);
+    expect(ls.stdout).toMatch(/web\s+.*running/);
     const logs = await mac.fcm(['microvm', 'logs', 'bg2']);
     expect(logs.stdout).toMatch(/before-snap/);
+    // Re-adopted, not just listed: the guest agent and the published port still answer.
+    expect((await mac.fcm(['exec', 'bg2', '--', 'cat', '/tmp/mark'])).stdout).toBe('before-snap\n');
+    const ip = (await mac.fcm(['vm', 'ip'])).stdout.trim();
+    expect(await getFromMac(mac, `http://${ip}:9080/`)).toEqual({ status: 200, body: 'hello-from-web\n' });
+
     expect((await mac.fcm(['vm', 'stop'], 10 * 60_000)).exitCode).toBe(0);
     expect((await mac.fcm(['vm', 'start'], 20 * 60_000)).exitCode).toBe(0);
-    const after = await mac.fcm(['microvm', 'status', 'bg2']);
-    expect(after.exitCode).toBe(0);
-    expect(after.stdout).not.toMatch(/State:?\s+running/i);
+    // They ended with the Linux VM: said so, not "crashed"; the stopped one stays as it was.
+    for (const name of ['bg2', 'web']) {
+      const after = await statusOf(mac, name);
+      expect(after).toMatchObject({ state: 'exited', pid: null, exit: { reason: 'host_restarted' } });
+    }
+    expect((await statusOf(mac, 'bg1')).exit?.reason).toBe('stopped');
+    expect((await mac.fcm(['microvm', 'status', 'web'])).stdout).toMatch(/ended with the Linux side/);
   });
 
-  it.skip('8. uninstall --yes deletes the VM and leaves nothing', async () => {
-    for (const name of ['bg1', 'bg2']) await mac.fcm(['microvm', 'rm', '-f', name]);
+  it('8. uninstall --yes deletes the VM and leaves nothing', async () => {
     const r = await mac.fcm(['uninstall', '--yes'], 5 * 60_000);
     expect(r.exitCode).toBe(0);
     const list = await mac.tart(['list', '--format', 'json']);
     expect(JSON.parse(list.stdout)).toEqual([]);
+    const doctor = await mac.fcm(['doctor']);
+    expect(doctor.stdout.split('\n')[0]).toMatch(/not set up/);
   });
 });

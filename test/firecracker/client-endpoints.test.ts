@@ -1,5 +1,6 @@
 // Every endpoint the client covers, against each target (real Firecracker, the double): what a
 // caller sees on success, and Firecracker's own 400 answers where an endpoint is refused.
+import { statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -28,7 +29,7 @@ beforeAll(async () => {
 });
 
 describe.each(targets)('FirecrackerClient against $name', (target) => {
-  const { start } = useVmms();
+  const { start, tempDir } = useVmms();
 
   async function booted(vmm: Vmm, extra?: (c: FirecrackerClient) => Promise<void>): Promise<void> {
     await vmm.client.putMachineConfig({ vcpu_count: 1, mem_size_mib: 32 });
@@ -47,6 +48,35 @@ describe.each(targets)('FirecrackerClient against $name', (target) => {
     const version = await client.getVersion();
     expect(version.firecracker_version).toMatch(/^\d+\.\d+\.\d+/);
     expect(info.vmm_version).toBe(version.firecracker_version);
+  });
+
+  it('relative drive and vsock paths resolve against the working directory (what fc-agent relies on)', async () => {
+    const dir = await tempDir();
+    const vmm = await start(target.binary, { cwd: dir });
+    await writeFile(join(dir, 'rootfs.ext4'), Buffer.alloc(1024 * 1024));
+    await vmm.client.putDrive('rootfs', {
+      drive_id: 'rootfs',
+      path_on_host: 'rootfs.ext4',
+      is_root_device: true,
+      is_read_only: false,
+    });
+    // Kept as given: a snapshot records it so, and resolves it where it is loaded.
+    expect((await vmm.client.getVmConfig()).drives).toEqual([
+      expect.objectContaining({ path_on_host: 'rootfs.ext4' }),
+    ]);
+    const missing = await apiError(
+      vmm.client.putDrive('data', {
+        drive_id: 'data',
+        path_on_host: 'data.ext4',
+        is_root_device: false,
+        is_read_only: false,
+      }),
+    );
+    expect(missing.faultMessage).toContain(
+      'Error manipulating the backing file: No such file or directory (os error 2) data.ext4',
+    );
+    await vmm.client.putVsock({ guest_cid: 3, uds_path: 'vsock.sock' });
+    expect(statSync(join(dir, 'vsock.sock')).isSocket()).toBe(true);
   });
 
   it('machine-config: defaults, PUT replaces, PATCH changes only the given fields', async () => {

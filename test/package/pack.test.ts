@@ -1,8 +1,10 @@
 // The package as users install it: `npm pack` (which builds first), installed from the tarball
 // into a private prefix with no network, then the two programs and the SDK, on Node 20 (this
-// process's node) and Node 22 (`npx -y node@22`).
+// process's node) and Node 22 (`npx -y node@22`). It packs a copy of the checkout: prepack
+// rebuilds dist/ (chunks removed and written again, fc-guest recompiled), which other test files
+// are running from at the same moment.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -38,7 +40,13 @@ async function node(version: 'this' | '22', args: string[], cwd = dir): Promise<
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fcm-pack-'));
-  const packed = await sh(NPM, ['pack', '--json', '--pack-destination', dir], repoRoot, 600_000);
+  const checkout = join(dir, 'checkout');
+  await cp(repoRoot, checkout, {
+    recursive: true,
+    filter: (from) => !/\/(node_modules|dist|\.git)$/.test(from),
+  });
+  await symlink(join(repoRoot, 'node_modules'), join(checkout, 'node_modules'));
+  const packed = await sh(NPM, ['pack', '--json', '--pack-destination', dir], checkout, 600_000);
   const info = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
   const first = info[0];
   if (!first) throw new Error(`npm pack printed no package: ${packed.stdout}`);

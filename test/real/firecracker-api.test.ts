@@ -2,7 +2,7 @@
 // (configure, boot, pause, snapshot, restore into a new process), two VMMs side by side, a VMM
 // outliving the process that launched it, and boot-to-console when a bootable kernel is given.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
@@ -98,6 +98,62 @@ describe.skipIf(!realTarget)('real Firecracker: a microVM’s life over the API'
     await expect(
       restored.client.putMachineConfig({ vcpu_count: 1, mem_size_mib: MEM_MIB }),
     ).rejects.toBeInstanceOf(FirecrackerApiError);
+  });
+
+  // What fc-agent relies on (docs/snapshots.md): firecracker runs in the microVM's directory with
+  // relative names for the rootfs copy and the vsock socket, so a snapshot resolves them in the
+  // directory it is loaded in, while its source runs on.
+  it('relative rootfs and vsock names: a snapshot loads in another directory while the source runs', async () => {
+    const srcDir = await tempDir();
+    const src = await start(binary, { id: 'rel-src', dir: srcDir, cwd: srcDir });
+    writeFileSync(join(srcDir, 'rootfs.ext4'), Buffer.alloc(2 * 1024 * 1024));
+    await src.client.putMachineConfig({ vcpu_count: 1, mem_size_mib: MEM_MIB });
+    await src.client.putBootSource({
+      kernel_image_path: kernel,
+      boot_args: 'console=ttyS0 reboot=k panic=1',
+    });
+    await src.client.putDrive('rootfs', {
+      drive_id: 'rootfs',
+      path_on_host: 'rootfs.ext4',
+      is_root_device: true,
+      is_read_only: false,
+    });
+    await src.client.putVsock({ guest_cid: 3, uds_path: 'vsock.sock' });
+    await src.client.instanceStart();
+    await src.client.pause();
+    const snapDir = await tempDir();
+    const snapshotPath = join(snapDir, 'vm.snap');
+    const memPath = join(snapDir, 'vm.mem');
+    await src.client.createSnapshot({ snapshot_path: snapshotPath, mem_file_path: memPath });
+    await src.client.resume();
+
+    const dstDir = await tempDir();
+    copyFileSync(join(srcDir, 'rootfs.ext4'), join(dstDir, 'rootfs.ext4'));
+    const dst = await start(binary, { id: 'rel-dst', dir: dstDir, cwd: dstDir });
+    await dst.client.loadSnapshot({
+      snapshot_path: snapshotPath,
+      mem_backend: { backend_type: 'File', backend_path: memPath },
+      resume_vm: true,
+    });
+    expect(await dst.client.describeInstance()).toMatchObject({ id: 'rel-dst', state: 'Running' });
+    expect((await dst.client.getVmConfig()).drives?.[0]).toMatchObject({ path_on_host: 'rootfs.ext4' });
+    expect(statSync(join(dstDir, 'vsock.sock')).isSocket()).toBe(true);
+    expect((await src.client.describeInstance()).state).toBe('Running');
+
+    // In a directory without the disk: Firecracker refuses the load, naming the relative file.
+    const emptyDir = await tempDir();
+    const third = await start(binary, { id: 'rel-none', dir: emptyDir, cwd: emptyDir });
+    const err = await third.client
+      .loadSnapshot({
+        snapshot_path: snapshotPath,
+        mem_backend: { backend_type: 'File', backend_path: memPath },
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FirecrackerApiError);
+    expect((err as Error).message).toContain(
+      'Error manipulating the backing file: No such file or directory (os error 2) rootfs.ext4',
+    );
+    expect(await third.launched.exited).toEqual({ code: 1, signal: null });
   });
 
   it('loading a snapshot that does not exist: the fault message, exit code 1, then connection refused', async () => {

@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { arch } from 'node:os';
 import { join, resolve } from 'node:path';
 
-export const repoRoot = resolve(import.meta.dirname, '..', '..');
+// FC_BENCH_ROOT: bench/run.mjs bundles these helpers elsewhere (node_modules/.cache) and says where the checkout is.
+export const repoRoot = process.env.FC_BENCH_ROOT ?? resolve(import.meta.dirname, '..', '..');
 export const testBinDir = join(repoRoot, 'node_modules', '.cache', 'fc-macos-test', 'bin');
 export const cliBin = join(repoRoot, 'dist', 'cli.mjs');
 export const agentBin = join(repoRoot, 'dist', 'fc-agent.mjs');

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs a command in a new pseudo-terminal (80x24) and relays bytes: this process's stdin goes to
+"""Runs a command in a new pseudo-terminal (80x24, or PTY_SIZE=ROWSxCOLS) and relays bytes: this process's stdin goes to
 the terminal, the terminal's output comes out on stdout. The end of stdin does not end the
 command (a pty has no EOF of its own); the helper exits with the command's exit code (128+N for
 a signal) once the terminal has no more writers. Used by the CLI console tests.
@@ -26,7 +26,8 @@ def main() -> int:
             os.execvp(argv[0], argv)
         finally:
             os._exit(127)
-    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    rows, cols = (int(n) for n in os.environ.get("PTY_SIZE", "24x80").split("x"))
+    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     stdin_open = True
     while True:
         fds = [master] + ([0] if stdin_open else [])

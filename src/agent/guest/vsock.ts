@@ -36,7 +36,9 @@ export const vsockConfigure: CreateStep = {
         .map((e) => cidFor(e.vm.id)),
     );
     const cid = cidFor(ctx.id, taken);
-    await ctx.entry.client.putVsock({ guest_cid: cid, uds_path: vsockPath(ctx.paths.dir) });
+    // Relative to firecracker's working directory (the microVM's directory): a snapshot records
+    // it as given, so a restored microVM binds its own socket, never the source's.
+    await ctx.entry.client.putVsock({ guest_cid: cid, uds_path: VSOCK_SOCKET });
     ctx.extra.set('vsock.configure', { cid });
   },
 };

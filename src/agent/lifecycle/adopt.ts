@@ -7,7 +7,7 @@ import { ConsoleSession } from '../console/session.ts';
 import { ADOPT_PROBE_TIMEOUT_MS } from '../constants.ts';
 import { exitCodeFromFiles } from '../files.ts';
 import { MicrovmEntry, type MicrovmPaths, pathsFor } from '../microvm-entry.ts';
-import { isSameProcessAlive } from '../proc.ts';
+import { bootTime, isSameProcessAlive } from '../proc.ts';
 import { readRecord, type StoredRecord } from '../store.ts';
 import type { LifecycleContext } from './context.ts';
 import { ID_PATTERN } from './registry.ts';
@@ -110,8 +110,19 @@ async function adopt(ctx: LifecycleContext, record: StoredRecord, paths: Microvm
   }
   // Ours, but hung: nothing can manage it any more, and leaving it would leak a VM.
   if (sameAlive && pid !== null) killQuietly(pid);
-  // Not our child: its exit status is gone; firecracker's own log may still say it.
+  // Not our child: its exit status is gone; firecracker's own log may still say it. One started
+  // before this boot of the Linux side ended with it (`fc-macos vm stop`, a reboot), whatever
+  // its log says last.
   const code = await exitCodeFromFiles(paths.firecrackerLog, paths.consoleLog);
-  await recordExit(ctx, entry, code, null);
+  const bootedAt = await bootTime();
+  const since = Date.parse(vm.started_at ?? vm.created_at);
+  const hostRestarted = bootedAt !== null && since < bootedAt;
+  await recordExit(
+    ctx,
+    entry,
+    hostRestarted ? null : code,
+    null,
+    hostRestarted ? 'host_restarted' : undefined,
+  );
   log.info('microvm found not running', { id: vm.id, name: vm.name, exit: entry.vm.exit });
 }

@@ -12,7 +12,7 @@ import { ConsoleSession } from '../console/session.ts';
 import { KILL_WAIT_MS } from '../constants.ts';
 import { copySparse } from '../files.ts';
 import { vsockConfigure } from '../guest/vsock.ts';
-import { MicrovmEntry, type MicrovmPaths } from '../microvm-entry.ts';
+import { MicrovmEntry, type MicrovmPaths, ROOTFS_COPY_NAME } from '../microvm-entry.ts';
 import { readProcStat } from '../proc.ts';
 import type { LifecycleContext } from './context.ts';
 import { recordExit, waitFor } from './supervise.ts';
@@ -156,6 +156,7 @@ export const firecrackerLaunch: CreateStep = {
       stdin: ctx.fifoFd ?? undefined,
       stdoutPath: paths.consoleLog,
       stderrPath: paths.firecrackerStderr,
+      cwd: paths.dir,
       afterSpawn: () => {
         for (const start of ctx.afterSpawn) start();
       },
@@ -238,7 +239,9 @@ export const firecrackerConfigure: CreateStep = {
     await rootfsCopied(ctx);
     await c.putDrive('rootfs', {
       drive_id: 'rootfs',
-      path_on_host: ctx.rootfs,
+      // The agent's own copy by its relative name (see ROOTFS_COPY_NAME); the record keeps the
+      // absolute path.
+      path_on_host: ctx.defaultRootfs ? ROOTFS_COPY_NAME : ctx.rootfs,
       is_root_device: true,
       is_read_only: params.read_only_rootfs,
     });

@@ -4,6 +4,8 @@ import { rm } from 'node:fs/promises';
 import { CLOSE_MICROVM_DELETED } from '../../api/console.ts';
 import type { Microvm, MicrovmState, StopMicrovmResponse } from '../../api/schemas.ts';
 import { FirecrackerApiError } from '../../firecracker/index.ts';
+import { waitConsoleQuiet } from '../console/quiet.ts';
+import { CONSOLE_QUIET_MAX_MS, CONSOLE_QUIET_MS } from '../constants.ts';
 import { fromFirecrackerError, invalidState } from '../errors.ts';
 import { stopViaGuest } from '../guest/stop.ts';
 import type { MicrovmEntry } from '../microvm-entry.ts';
@@ -82,6 +84,22 @@ export function pauseResume(
       throw invalidState(`cannot ${op} microVM ${entry.vm.name}: it is ${entry.vm.state}, not ${need}`, {
         state: entry.vm.state,
       });
+    }
+    if (op === 'resume') entry.consoleQuietAtPause = null;
+    if (op === 'pause') {
+      // A snapshot may follow: pause between console bursts, never with output in flight.
+      entry.consoleQuietAtPause = await waitConsoleQuiet(
+        entry.paths.consoleLog,
+        CONSOLE_QUIET_MS,
+        CONSOLE_QUIET_MAX_MS,
+      );
+      if (!entry.consoleQuietAtPause) {
+        ctx.log.warn('pausing with console output in flight', {
+          id: entry.vm.id,
+          name: entry.vm.name,
+          waited_ms: CONSOLE_QUIET_MAX_MS,
+        });
+      }
     }
     try {
       if (op === 'pause') await entry.client.pause();

@@ -1,6 +1,7 @@
 // Firecracker's own API for one microVM, forwarded unchanged. Reads go straight through; a write
 // runs under the microVM's lock and, when it succeeded, the record is re-read from Firecracker
 // (state and configuration), so the agent's view follows what was done behind its back.
+import { resolve } from 'node:path';
 import type { Microvm } from '../../api/schemas.ts';
 import type { RawResponse } from '../../firecracker/index.ts';
 import { SNAPSHOT_TIMEOUT_MS } from '../constants.ts';
@@ -8,7 +9,8 @@ import { type ApiError, fromFirecrackerError, invalidState } from '../errors.ts'
 import type { MicrovmEntry } from '../microvm-entry.ts';
 import { isSameProcessAlive } from '../proc.ts';
 import type { LifecycleContext } from './context.ts';
-import { checkSnapshotState } from './snapshot-rules.ts';
+import { completeSnapshot, planSnapshotCreate, prepareLoad } from './snapshot-files.ts';
+import { checkSnapshotState, snapshotRoute } from './snapshot-rules.ts';
 import { stateFromInstance } from './supervise.ts';
 import { transition } from './transition.ts';
 
@@ -34,9 +36,9 @@ export async function passthrough(
   if (!entry.alive) throw notRunning();
   const headers: Record<string, string> = contentType ? { 'content-type': contentType } : {};
   const long = pathAndQuery.startsWith('/snapshot/') ? { timeoutMs: SNAPSHOT_TIMEOUT_MS } : {};
-  const send = async (): Promise<RawResponse> => {
+  const send = async (sent = body): Promise<RawResponse> => {
     try {
-      return await entry.client.request(method, pathAndQuery, body, headers, long);
+      return await entry.client.request(method, pathAndQuery, sent, headers, long);
     } catch (err) {
       if (
         !entry.alive ||
@@ -53,8 +55,38 @@ export async function passthrough(
     if (!entry.alive) throw notRunning();
     const refused = checkSnapshotState(method, pathAndQuery, entry.vm.name, entry.vm.state);
     if (refused) throw refused;
+    const route = snapshotRoute(method, pathAndQuery);
+    if (route === 'create') {
+      const plan = planSnapshotCreate(body);
+      const res = await send();
+      const ok = res.status >= 200 && res.status < 300;
+      if (ok && plan) await completeSnapshot(ctx, entry, plan);
+      if (ok) await syncFromFirecracker(ctx, entry);
+      return res;
+    }
+    if (route === 'load') {
+      const prepared = await prepareLoad(ctx, entry, body);
+      let res: RawResponse;
+      try {
+        res = await send(prepared ? prepared.body : body);
+      } catch (err) {
+        await prepared?.undo();
+        throw err;
+      }
+      if (res.status >= 200 && res.status < 300) {
+        await prepared?.finish();
+        await syncFromFirecracker(ctx, entry);
+      } else {
+        await prepared?.undo();
+      }
+      return res;
+    }
     const res = await send();
-    if (res.status >= 200 && res.status < 300) await syncFromFirecracker(ctx, entry);
+    if (res.status >= 200 && res.status < 300) {
+      // A pause or resume behind the agent's back: whether the console was quiet is unknown.
+      if (pathAndQuery.startsWith('/vm')) entry.consoleQuietAtPause = null;
+      await syncFromFirecracker(ctx, entry);
+    }
     return res;
   });
 }
@@ -93,7 +125,10 @@ async function syncFromFirecracker(ctx: LifecycleContext, entry: MicrovmEntry): 
     if (cfg.drives) {
       const drives: Microvm['drives'] = [];
       for (const d of cfg.drives) {
-        const path = typeof d.path_on_host === 'string' ? d.path_on_host : '';
+        // Relative names (the agent's own files) are relative to firecracker's working directory,
+        // the microVM's directory: the record shows where the file really is.
+        const given = typeof d.path_on_host === 'string' ? d.path_on_host : '';
+        const path = given === '' ? '' : resolve(entry.paths.dir, given);
         const readOnly = d.is_read_only === true;
         if (d.is_root_device) {
           vm.rootfs = path;

@@ -28,6 +28,18 @@ export const SNAPSHOT_RULES: readonly SnapshotRule[] = [
   },
 ];
 
+/** Which snapshot call a passthrough request is, if any. */
+export function snapshotRoute(method: string, pathAndQuery: string): 'create' | 'load' | null {
+  if (method !== 'PUT') return null;
+  const path = pathOnly(pathAndQuery);
+  return path === '/snapshot/create' ? 'create' : path === '/snapshot/load' ? 'load' : null;
+}
+
+function pathOnly(pathAndQuery: string): string {
+  const q = pathAndQuery.indexOf('?');
+  return (q < 0 ? pathAndQuery : pathAndQuery.slice(0, q)).replace(/\/+$/, '');
+}
+
 /** The refusal for a snapshot call the microVM's state does not allow; null when allowed. */
 export function checkSnapshotState(
   method: string,
@@ -35,8 +47,7 @@ export function checkSnapshotState(
   name: string,
   state: MicrovmState,
 ): ApiError | null {
-  const q = pathAndQuery.indexOf('?');
-  const path = (q < 0 ? pathAndQuery : pathAndQuery.slice(0, q)).replace(/\/+$/, '');
+  const path = pathOnly(pathAndQuery);
   const rule = SNAPSHOT_RULES.find((r) => r.method === method && r.path === path);
   if (!rule || rule.allowed.includes(state)) return null;
   return invalidState(rule.explain(name, state), { state, allowed: [...rule.allowed] });

@@ -2,7 +2,7 @@
 // event, for adopted ones by polling /proc), and the SIGKILL that waits until the exit is recorded.
 import { unlink } from 'node:fs/promises';
 import { CLOSE_MICROVM_EXITED } from '../../api/console.ts';
-import type { MicrovmState } from '../../api/schemas.ts';
+import type { ExitReason, MicrovmState } from '../../api/schemas.ts';
 import type { InstanceInfo } from '../../firecracker/index.ts';
 import { ADOPTED_POLL_MS, KILL_WAIT_MS, LAST_CONSOLE_LINES } from '../constants.ts';
 import { ApiError } from '../errors.ts';
@@ -40,13 +40,15 @@ export async function recordExit(
   entry: MicrovmEntry,
   code: number | null,
   signal: string | null,
+  /** How it ended when the process's own end does not tell (an agent restart found it gone). */
+  knownReason?: ExitReason,
 ): Promise<void> {
   if (entry.vm.exit !== null) return;
   if (entry.watcher) {
     clearInterval(entry.watcher);
     entry.watcher = null;
   }
-  const reason = exitReasonFor(entry.intent, code, signal);
+  const reason = knownReason ?? exitReasonFor(entry.intent, code, signal);
   const vm = entry.vm;
   // Synchronously, so `alive` turns false before anything else looks.
   vm.exit = { code, signal, reason, at: new Date().toISOString() };

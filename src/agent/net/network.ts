@@ -162,6 +162,22 @@ export class AgentNetwork {
 
   /** Picks address, MAC, tap and checks every published port; changes nothing. */
   async plan(req: LeaseRequest): Promise<Lease> {
+    return this.planWith(req, (req.ports ?? []).length > 0 ? await this.boundSockets() : []);
+  }
+
+  /**
+   * plan(), and the address, MAC and ports are held for this microVM at once (release() frees
+   * them): two creates running side by side never get the same address, whatever their order.
+   */
+  async reserve(req: LeaseRequest): Promise<Lease> {
+    const sockets = (req.ports ?? []).length > 0 ? await this.boundSockets() : [];
+    // Synchronous from here: nothing else runs between the pick and the hold.
+    const lease = this.planWith(req, sockets);
+    this.leases.set(lease.name, lease);
+    return lease;
+  }
+
+  private planWith(req: LeaseRequest, sockets: BoundSocket[]): Lease {
     if (this.leases.has(req.name)) {
       throw new NetError('net_config_invalid', `microVM ${req.name} already holds a network lease`);
     }
@@ -190,7 +206,7 @@ export class AgentNetwork {
       });
     }
     const ports = req.ports ?? [];
-    await this.checkPorts(ports);
+    this.checkPorts(ports, sockets);
     return {
       name: req.name,
       id: req.id,
@@ -202,7 +218,7 @@ export class AgentNetwork {
     };
   }
 
-  private async checkPorts(ports: PortMapping[]): Promise<void> {
+  private checkPorts(ports: PortMapping[], sockets: BoundSocket[]): void {
     for (const [i, p] of ports.entries()) {
       const dup = ports.slice(0, i).find((o) => clashes(o, p));
       if (dup) {
@@ -222,8 +238,6 @@ export class AgentNetwork {
         }
       }
     }
-    if (ports.length === 0) return;
-    const sockets = await this.boundSockets();
     for (const p of ports) {
       const s = sockets.find((x) => socketTakes(x, p));
       if (s) {
@@ -250,7 +264,10 @@ export class AgentNetwork {
     return out;
   }
 
-  /** Makes the lease real: tap on the bridge, rules. Undone completely when a part fails. */
+  /**
+   * Makes the lease real: tap on the bridge, rules. Undone completely when a part fails (a lease
+   * held by reserve() stays held until release()).
+   */
   attach(lease: Lease): Promise<void> {
     return this.serial(async () => {
       if (await linkExists(this.host, lease.tap)) {
@@ -260,11 +277,12 @@ export class AgentNetwork {
         );
       }
       await createTap(this.host, lease.tap, this.config.bridge);
+      const reserved = this.leases.get(lease.name) === lease;
       this.leases.set(lease.name, lease);
       try {
         await this.applyRules();
       } catch (err) {
-        this.leases.delete(lease.name);
+        if (!reserved) this.leases.delete(lease.name);
         await deleteLink(this.host, lease.tap).catch(() => undefined);
         throw err;
       }

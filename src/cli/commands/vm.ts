@@ -2,8 +2,11 @@
 // agent daemon).
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import { AgentClient } from '../../client/agent-client.ts';
+import { scaledWait } from '../../config/wait-scale.ts';
 import { forgetAddress } from '../agent-address.ts';
 import { action } from '../context.ts';
+import { CliError } from '../errors.ts';
 
 const MAX_LINES = 100_000;
 
@@ -17,6 +20,20 @@ function lines(v: string): number {
   if (!/^[0-9]+$/.test(v.trim()) || !Number.isInteger(n) || n < 1 || n > MAX_LINES)
     throw new InvalidArgumentError(`must be a whole number from 1 to ${MAX_LINES}`);
   return n;
+}
+
+/** True once GET /health answers; false after `ms` (an agent under systemd may still be starting). */
+async function answers(url: string, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      await new AgentClient({ baseUrl: url, timeoutMs: 5000 }).health();
+      return true;
+    } catch {
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }
 
 /** "running — pid 42", but never "not running — not running". */
@@ -61,26 +78,40 @@ export function registerVm(program: Command): void {
     );
 
   vm.command('start')
-    .description('start the VM (Tart) and the agent')
+    .description('start the VM (Tart) and the agent; returns once the agent answers')
     .action(
       action(async (ctx) => {
         const { paths, provider } = await cliTarget();
         const before = await provider.status();
         const agentBefore = before.state === 'running' ? await provider.agentService() : null;
-        if (before.state === 'running' && agentBefore?.running) {
+        // A service that runs but does not answer yet (restarting after a crash, Node still
+        // starting) is waited for, not started twice.
+        if (
+          before.state === 'running' &&
+          agentBefore?.running &&
+          (await answers(await provider.agentUrl(), 0))
+        ) {
           ctx.out.data({ ok: true, already_running: true, host: before });
           ctx.out.line(`${before.provider} ${before.name} and fc-agent were already running`);
           return 0;
         }
         await forgetAddress(paths);
-        await provider.startWithAgent();
+        if (before.state !== 'running' || !agentBefore?.running) await provider.startWithAgent();
+        const url = await provider.agentUrl();
+        const waitMs = scaledWait(60_000);
+        if (!(await answers(url, waitMs))) {
+          throw new CliError(
+            'agent_unhealthy',
+            `fc-agent does not answer at ${url}/health after ${waitMs / 1000}s: see why with \`fc-macos vm logs\`, then run \`fc-macos setup --force\``,
+          );
+        }
         const host = await provider.status();
         ctx.out.data({ ok: true, already_running: false, host });
         const vmWas = before.state === 'running' ? 'was already running' : 'started';
         ctx.out.line(
           provider.vm
-            ? `${host.provider} ${host.name}: ${vmWas}; fc-agent started`
-            : `fc-agent started (${host.name})`,
+            ? `${host.provider} ${host.name}: ${vmWas}; fc-agent started, answers at ${url}`
+            : `fc-agent started (${host.name}), answers at ${url}`,
         );
         return 0;
       }),

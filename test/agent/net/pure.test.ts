@@ -10,6 +10,7 @@ import {
   validMac,
 } from '../../../src/agent/net/ipv4.ts';
 import { tapNameFor } from '../../../src/agent/net/links.ts';
+import { AgentNetwork } from '../../../src/agent/net/network.ts';
 import { parseProcNet, parsePublish, socketTakes } from '../../../src/agent/net/ports.ts';
 import { renderRules } from '../../../src/agent/net/rules.ts';
 
@@ -50,6 +51,27 @@ describe('addresses', () => {
     expect(mac).toBe('06:fc:ac:1e:00:07');
     expect(validMac(mac)).toBe(true);
     expect(validMac('01:00:5e:00:00:01')).toBe(false);
+  });
+  it('holds an address from the moment it is picked: creates side by side never share one', async () => {
+    // A /30 has one address besides the gateway. Nothing here touches the machine: without
+    // published ports, reserve reads and runs nothing.
+    const tiny = parseCidr('172.30.9.0/30');
+    if (!tiny) throw new Error('fixture');
+    const unused = {
+      run: () => Promise.reject(new Error('not expected')),
+      read: () => Promise.reject(new Error('not expected')),
+      write: () => Promise.reject(new Error('not expected')),
+    };
+    const agentNet = new AgentNetwork({ subnet: tiny, bridge: 'fcbr9', stateDir: '/nonexistent' }, unused);
+    const results = await Promise.allSettled([
+      agentNet.reserve({ name: 'a', id: 'aaaaaaaaaaaaaaaa' }),
+      agentNet.reserve({ name: 'b', id: 'bbbbbbbbbbbbbbbb' }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+    expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(
+      /no free address left in 172\.30\.9\.0\/30/,
+    );
+    expect(agentNet.list().map((l) => [l.name, l.address])).toEqual([['a', '172.30.9.2']]);
   });
   it('names taps within 15 characters', () => {
     expect(tapNameFor('0123456789abcdef')).toBe('fcm0123456789ab');

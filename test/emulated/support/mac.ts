@@ -2,7 +2,9 @@
 // asset mirror (served inside the namespace, where the Linux VM reaches it) and a bin dir with the
 // emulated tart, sw_vers and sysctl first on PATH. `fcm` runs the built CLI inside the namespace as
 // a Mac user would. dispose() stops the Linux VM and removes everything, on failure too, unless
-// FCEMU_KEEP=1 (then it prints how to reach the VM and what to remove by hand).
+// FCEMU_KEEP=1 (then it prints how to reach the VM and what to remove by hand). FCEMU_REUSE=<dir>
+// attaches to such a kept run instead of making a new one (setup then finds everything in place),
+// so a step can be re-run in seconds: docs/testing.md.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -17,10 +19,10 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { runProcess } from '../../../src/host/process.ts';
+import { type RunOptions, runProcess } from '../../../src/host/process.ts';
 import { ALPINE_BRANCH, ALPINE_VERSION, FIRECRACKER_VERSION } from '../../../src/provision/assets.ts';
 import { cliBin, repoRoot, testBinDir } from '../../support/paths.ts';
-import { createEmuNet, type EmuNet } from './net.ts';
+import { attachEmuNet, createEmuNet, type EmuNet } from './net.ts';
 
 export const emuDir = resolve(repoRoot, '..', 'shared', 'emu');
 export const emulatedTartBin = join(testBinDir, 'emulated', 'tart');
@@ -45,27 +47,42 @@ export interface CmdResult {
 }
 
 export class EmulatedMac {
-  readonly dir = mkdtempSync(join(tmpdir(), 'fce-'));
+  readonly dir: string;
   readonly env: NodeJS.ProcessEnv;
   readonly net: EmuNet;
+  /** Attached to a run kept earlier (FCEMU_REUSE): its VM is up and set up already. */
+  readonly reused: boolean;
+  /** Print only failing commands (the bench sets it; the tests print every command). */
+  quiet = false;
   private mirror: ChildProcess | null = null;
   private disposed = false;
 
   constructor() {
-    try {
-      this.net = createEmuNet(this.dir);
-    } catch (err) {
-      rmSync(this.dir, { recursive: true, force: true });
-      throw err;
+    const reuse = process.env.FCEMU_REUSE;
+    this.reused = Boolean(reuse);
+    if (reuse) {
+      if (!existsSync(join(reuse, 'emu-net.json')))
+        throw new Error(`FCEMU_REUSE=${reuse}: not a run kept with FCEMU_KEEP=1 (no emu-net.json there)`);
+      this.dir = resolve(reuse);
+      this.net = attachEmuNet(this.dir);
+    } else {
+      this.dir = mkdtempSync(join(tmpdir(), 'fce-'));
+      try {
+        this.net = createEmuNet(this.dir);
+      } catch (err) {
+        rmSync(this.dir, { recursive: true, force: true });
+        throw err;
+      }
+      const bin = join(this.dir, 'bin');
+      mkdirSync(bin);
+      writeFileSync(join(bin, 'tart'), `#!/bin/sh\nexec ${JSON.stringify(emulatedTartBin)} "$@"\n`, {
+        mode: 0o755,
+      });
+      writeFileSync(join(bin, 'sw_vers'), '#!/bin/sh\necho 15.1\n', { mode: 0o755 });
+      writeFileSync(join(bin, 'sysctl'), '#!/bin/sh\necho "Apple M3 Pro"\n', { mode: 0o755 });
+      mkdirSync(join(this.dir, 'home'));
     }
     const bin = join(this.dir, 'bin');
-    mkdirSync(bin);
-    writeFileSync(join(bin, 'tart'), `#!/bin/sh\nexec ${JSON.stringify(emulatedTartBin)} "$@"\n`, {
-      mode: 0o755,
-    });
-    writeFileSync(join(bin, 'sw_vers'), '#!/bin/sh\necho 15.1\n', { mode: 0o755 });
-    writeFileSync(join(bin, 'sysctl'), '#!/bin/sh\necho "Apple M3 Pro"\n', { mode: 0o755 });
-    mkdirSync(join(this.dir, 'home'));
     const onSignal = (sig: NodeJS.Signals) => {
       if (process.env.FCEMU_KEEP !== '1') this.disposeSync();
       process.exit(sig === 'SIGINT' ? 130 : 143);
@@ -86,12 +103,15 @@ export class EmulatedMac {
       FC_MACOS_STATE_DIR: join(this.dir, 'state'),
       // Emulation (TCG, under load) is slow: every start-up wait of fc-macos gets this factor.
       FC_MACOS_WAIT_SCALE: process.env.FC_MACOS_WAIT_SCALE ?? '6',
-      NODE_OPTIONS: `--import=${join(import.meta.dirname, 'as-mac.mjs')}`,
+      NODE_OPTIONS: `--import=${join(repoRoot, 'test', 'emulated', 'support', 'as-mac.mjs')}`,
     };
   }
 
   /** Serves firecracker/ and the minirootfs at the layout --assets-url expects; returns the URL. */
   serveAssets(): string {
+    const url = `http://192.168.64.1:${MIRROR_PORT}`;
+    const pidFile = join(this.dir, 'mirror.pid');
+    if (this.reused && existsSync(pidFile) && alive(Number(readFileSync(pidFile, 'utf8')))) return url;
     const root = join(this.dir, 'mirror');
     const fcDir = join(root, 'firecracker', FIRECRACKER_VERSION);
     mkdirSync(fcDir, { recursive: true });
@@ -110,16 +130,18 @@ export class EmulatedMac {
       ...['-m', 'http.server', '--bind', '192.168.64.1', '--directory', root, String(MIRROR_PORT)],
     ]);
     this.mirror = spawn(file, args, { stdio: 'ignore' });
-    return `http://192.168.64.1:${MIRROR_PORT}`;
+    writeFileSync(pidFile, String(this.mirror.pid));
+    return url;
   }
 
   /** fc-macos (dist/cli.mjs) inside the namespace. Prints the output of every failing command. */
-  async fcm(args: string[], timeoutMs = 5 * 60_000): Promise<CmdResult> {
+  async fcm(args: string[], timeoutMs = 5 * 60_000, stdin?: RunOptions['stdin']): Promise<CmdResult> {
     const [file, argv] = this.net.wrap(process.execPath, [cliBin, ...args]);
     const started = Date.now();
-    const r = await runProcess(file, argv, { env: this.env, timeoutMs });
+    const r = await runProcess(file, argv, { env: this.env, timeoutMs, ...(stdin ? { stdin } : {}) });
     const secs = ((Date.now() - started) / 1000).toFixed(1);
-    console.log(`$ fc-macos ${args.join(' ')}  (exit ${r.exitCode}, ${secs}s)\n${r.stdout}${r.stderr}`);
+    if (!this.quiet || r.exitCode !== 0)
+      console.log(`$ fc-macos ${args.join(' ')}  (exit ${r.exitCode}, ${secs}s)\n${r.stdout}${r.stderr}`);
     return r;
   }
 
@@ -144,7 +166,8 @@ export class EmulatedMac {
     if (process.env.FCEMU_KEEP === '1') {
       console.log(
         `FCEMU_KEEP=1: the Linux VM stays up. Reach it with:\n  sudo ip netns exec ${this.net.netns} env TART_HOME=${this.env.TART_HOME} FCEMU_LEASES=${this.net.leases} ${emulatedTartBin} exec -i -t ${VM_NAME} bash\n` +
-          `Clean up with: kill $(cat ${this.env.TART_HOME}/vms/*/run.pid); kill $(cat ${this.dir}/dnsmasq.pid); ip netns del ${this.net.netns}; rm -rf ${this.dir}`,
+          `Run steps again on it (setup finds it set up): FCEMU_REUSE=${this.dir} FCEMU_KEEP=1 npm run test:emulated -- -t '<step>'\n` +
+          `Clean up with: FCEMU_REUSE=${this.dir} npm run test:emulated -- -t '1\\. setup' (or by hand: kill $(cat ${this.env.TART_HOME}/vms/*/run.pid) $(cat ${this.dir}/mirror.pid) $(cat ${this.dir}/dnsmasq.pid); ip netns del ${this.net.netns}; rm -rf ${this.dir})`,
       );
       return;
     }
@@ -166,7 +189,22 @@ export class EmulatedMac {
       for (let i = 0; i < 100 && existsSync(pidFile); i++) spawnSync('sleep', ['0.1']);
     }
     this.mirror?.kill('SIGTERM');
+    const mirrorPid = join(this.dir, 'mirror.pid');
+    if (existsSync(mirrorPid)) {
+      try {
+        process.kill(Number(readFileSync(mirrorPid, 'utf8')), 'SIGTERM');
+      } catch {}
+    }
     this.net.remove();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -4,6 +4,7 @@
 // machine's own network is never touched. remove() undoes all of it, on failure too.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface EmuNet {
@@ -46,6 +47,8 @@ export function createEmuNet(dir: string): EmuNet {
       ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
+    // Recorded so a later run can attach to this one (FCEMU_REUSE, docs/testing.md).
+    writeFileSync(join(dir, 'emu-net.json'), JSON.stringify({ netns, bridge, leases }));
   } catch (err) {
     remove();
     throw err;
@@ -56,5 +59,26 @@ export function createEmuNet(dir: string): EmuNet {
     leases,
     wrap: (file, args) => ['ip', ['netns', 'exec', netns, file, ...args]],
     remove,
+  };
+}
+
+/** The network of an earlier run kept with FCEMU_KEEP=1; remove() deletes the namespace and dnsmasq. */
+export function attachEmuNet(dir: string): EmuNet {
+  const { netns, bridge, leases } = JSON.parse(readFileSync(join(dir, 'emu-net.json'), 'utf8')) as {
+    netns: string;
+    bridge: string;
+    leases: string;
+  };
+  return {
+    netns,
+    bridge,
+    leases,
+    wrap: (file, args) => ['ip', ['netns', 'exec', netns, file, ...args]],
+    remove: () => {
+      try {
+        process.kill(Number(readFileSync(join(dir, 'dnsmasq.pid'), 'utf8')), 'SIGTERM');
+      } catch {}
+      spawnSync('ip', ['netns', 'del', netns]);
+    },
   };
 }

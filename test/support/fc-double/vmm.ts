@@ -614,7 +614,7 @@ export class Vmm {
     });
   }
 
-  loadSnapshot(b: Body): HttpResponse {
+  async loadSnapshot(b: Body): Promise<HttpResponse> {
     if (this.started) throw new Fault(POST_BOOT);
     if (this.bootPath)
       throw new Fault(
@@ -657,7 +657,41 @@ export class Vmm {
     }
     if (mem?.magic !== MEMORY_MAGIC)
       return fatal(`fc-double does not model loading memory files it did not write: ${memPath}`);
-    this.resources = snapshot.resources;
+    const restored = snapshot.resources;
+    // As Firecracker: overrides rename the snapshot's taps by iface_id before anything is built.
+    for (const o of Array.isArray(b.network_overrides) ? (b.network_overrides as Body[]) : []) {
+      const net = restored.nets.find((n) => n.iface_id === o.iface_id);
+      if (!net) return fatal('Failed to get snapshot state from file: Unknown Network Device.');
+      net.host_dev_name = String(o.host_dev_name);
+    }
+    // Each drive is opened again at the path the snapshot holds: a relative one against this
+    // process's working directory, as Firecracker's OpenOptions::open does.
+    for (const d of restored.drives) {
+      if (d.path_on_host === null) continue;
+      try {
+        closeSync(openSync(d.path_on_host, d.is_read_only ? 'r' : 'r+'));
+      } catch (e) {
+        return fatal(
+          `Failed to build microVM from snapshot: Failed to restore devices: Error restoring MMIO devices: Block: Virtio backend error: Error manipulating the backing file: ${ioErrorText(e)} ${d.path_on_host}`,
+        );
+      }
+    }
+    // The vsock's host side is bound again at the snapshot's uds_path (1.14 has no override).
+    if (restored.vsock) {
+      const server = createServer((s) => this.vsockConnection(s));
+      const udsPath = restored.vsock.uds_path;
+      const bound = await new Promise<unknown>((resolve) => {
+        server.once('error', resolve);
+        server.listen(udsPath, () => resolve(null));
+      });
+      if (bound !== null)
+        return fatal(
+          `Failed to build microVM from snapshot: Failed to restore devices: Error restoring MMIO devices: VsockUnixBackend: Error binding to the host-side Unix socket: ${ioErrorText(bound)}`,
+        );
+      this.vsockServer?.close();
+      this.vsockServer = server;
+    }
+    this.resources = restored;
     this.resources.machine.track_dirty_pages =
       b.track_dirty_pages === true || b.enable_diff_snapshots === true;
     this.phase = 'Paused';

@@ -39,7 +39,7 @@ export function registerSnapshots(program: Command): void {
           ctx,
           'PUT /snapshot/create',
           { snapshot_type: o.type, snapshot_path: o.snapshotPath, mem_file_path: o.memPath },
-          `${o.type} snapshot written to ${o.snapshotPath} (memory ${o.memPath})`,
+          `${o.type} snapshot written to ${o.snapshotPath} (memory ${o.memPath}; with the default rootfs its disk is kept as ${o.snapshotPath}.rootfs: move the files together)`,
         );
       }),
     );
@@ -57,7 +57,7 @@ export function registerSnapshots(program: Command): void {
           );
         }
         const o = ctx.opts;
-        return (await requests()).write(
+        const code = await (await requests()).write(
           ctx,
           'PUT /snapshot/load',
           {
@@ -67,6 +67,10 @@ export function registerSnapshots(program: Command): void {
           },
           `snapshot ${o.snapshotPath} loaded${o.resume ? ' and resumed' : ' (paused)'}`,
         );
+        // What it runs instead of the source's own disk, tap and address, as the agent recorded it.
+        const restored = (await (await ctx.client()).getMicrovm(vm.name)).restored_from;
+        if (restored) ctx.out.line(`  ${restored.note}`);
+        return code;
       }),
     );
 }

@@ -1,0 +1,258 @@
+// `npm run bench:emulated`: the figures only real guests can give, on the emulated Mac (the tier of
+// test/emulated: QEMU TCG → arm64 Linux VM → real aarch64 Firecracker). TCG makes absolute times
+// meaningless, so every figure is a ratio of two paths measured in the same run, alternated:
+//
+// - run → prompt through fc-macos (the CLI on the Mac, the agent in the VM) vs the same Firecracker
+//   calls made directly in the VM by a script (curl on the API socket), each with a fresh copy of the
+//   rootfs, a tap, a vsock and the same boot args (issue 17, goal ≤ 1.05×);
+// - create → running (`run -b`, the CLI's whole command) vs the direct calls to InstanceStart
+//   (issue 19, goal ≤ 1.10×);
+// - boot → ready (the guest agent answers: `run -b --wait`) vs boot → prompt (issue 22);
+// - exec round trip (`exec NAME -- true`) vs typing the same command on the attached console and
+//   seeing its answer (issue 22), both from the Mac with the CLI's start included;
+// - cp throughput of 10 MiB in and out vs the same bytes through `exec -i … cat` (issue 22);
+// - stop: through the guest agent vs the 10 s wait and kill that aarch64 had before (issue 22, goal
+//   under 2 s end to end).
+// FCEMU_REUSE / FCEMU_KEEP work as in the tests (docs/testing.md).
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PtySession } from '../test/cli/harness.ts';
+import { BOOT_MS, PROMPT, statusOf } from '../test/emulated/support/guest.ts';
+import { EmulatedMac, emulatedProblem, guestKernel, VM_NAME } from '../test/emulated/support/mac.ts';
+import { now, percentile, printTable, ratio } from './lib.ts';
+
+const quick = process.argv.includes('--quick');
+const N_BOOT = quick ? 2 : 3;
+const N_EXEC = quick ? 5 : 15;
+
+const median = (xs: number[]): number => percentile(xs, 50);
+const ms = (x: number): string => `${x.toFixed(0)} ms`;
+
+// The same calls the agent makes, made directly in the VM by one small Node process (timed after
+// Node's own start, which is slow under TCG): a fresh sparse copy of the rootfs, a tap, the API
+// calls on firecracker's socket, then its console (stdout) watched for the prompt. No process is
+// spawned per call, as the agent spawns none. Prints "<ms to InstanceStart> <ms to the prompt>".
+const DIRECT = `
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+const [fc, kernel, rootfs, bootArgs, vcpus, mem, tap, mac] = process.argv.slice(1);
+const d = mkdtempSync('/run/fcm-bench-');
+const sock = d + '/api.sock';
+const put = (path, body) => new Promise((resolve, reject) => {
+  const req = http.request({ socketPath: sock, path, method: 'PUT', headers: { 'Content-Type': 'application/json' } }, (res) => {
+    res.resume();
+    res.on('end', () => (res.statusCode < 300 ? resolve() : reject(new Error(path + ': ' + res.statusCode))));
+  });
+  req.on('error', reject);
+  req.end(JSON.stringify(body));
+});
+spawnSync('ip', ['tuntap', 'add', tap, 'mode', 'tap']);
+spawnSync('ip', ['link', 'set', tap, 'up']);
+let vmm;
+try {
+  const t0 = performance.now();
+  const copy = spawn('cp', ['--sparse=always', rootfs, d + '/rootfs.ext4']);
+  const copied = new Promise((r) => copy.on('exit', r));
+  vmm = spawn(fc, ['--api-sock', sock], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  const prompt = new Promise((resolve) => vmm.stdout.on('data', (c) => { out += c; if (out.includes('microvm:~# ')) resolve(); }));
+  while (!existsSync(sock)) await new Promise((r) => setTimeout(r, 5));
+  await put('/boot-source', { kernel_image_path: kernel, boot_args: bootArgs });
+  await put('/machine-config', { vcpu_count: Number(vcpus), mem_size_mib: Number(mem) });
+  await put('/network-interfaces/eth0', { iface_id: 'eth0', host_dev_name: tap, guest_mac: mac });
+  await put('/vsock', { guest_cid: 3, uds_path: d + '/vsock.sock' });
+  await copied;
+  await put('/drives/rootfs', { drive_id: 'rootfs', path_on_host: d + '/rootfs.ext4', is_root_device: true, is_read_only: false });
+  await put('/actions', { action_type: 'InstanceStart' });
+  const t1 = performance.now();
+  await prompt;
+  const t2 = performance.now();
+  console.log(Math.round(t1 - t0) + ' ' + Math.round(t2 - t0));
+} finally {
+  vmm?.kill('SIGKILL');
+  spawnSync('ip', ['link', 'del', tap]);
+  rmSync(d, { recursive: true, force: true });
+}
+`;
+
+async function main(): Promise<void> {
+  const problem = emulatedProblem();
+  if (problem) {
+    console.log(`emulated bench skipped: ${problem}`);
+    return;
+  }
+  const started = Date.now();
+  const mac = new EmulatedMac();
+  mac.quiet = true;
+  try {
+    const url = mac.serveAssets();
+    console.log(
+      mac.reused ? `reusing the emulated Mac in ${mac.dir}` : 'setting up the emulated Mac (minutes)…',
+    );
+    const setup = await mac.fcm(
+      ['setup', '--provider', 'tart', '--assets-url', url, '--kernel', guestKernel],
+      45 * 60_000,
+    );
+    if (setup.exitCode !== 0) throw new Error('setup failed (output above)');
+    await boot(mac);
+    await guestAgent(mac);
+  } finally {
+    await mac.dispose();
+  }
+  console.log(`\ntotal ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+/** fc-macos run in a terminal until the prompt; returns the time from the command's start. */
+async function runToPrompt(mac: EmulatedMac, name: string): Promise<number> {
+  const t0 = now();
+  const term = new PtySession(mac.wrapArgv(['run', '--name', name]), mac.env);
+  try {
+    await term.waitFor(PROMPT, BOOT_MS);
+    const t = now() - t0;
+    term.write('\x1d');
+    await term.exited;
+    return t;
+  } finally {
+    await term.kill();
+  }
+}
+
+async function boot(mac: EmulatedMac): Promise<void> {
+  const viaFcm: number[] = [];
+  const ready: number[] = [];
+  const direct: number[] = [];
+  const directStart: number[] = [];
+  const created: number[] = [];
+  for (let i = 0; i < N_BOOT; i++) {
+    const name = `bench-boot-${i}`;
+    viaFcm.push(await runToPrompt(mac, name));
+    const vm = await statusOf(mac, name);
+    await mac.fcm(['microvm', 'rm', '-f', name]);
+    const address = '172.30.0.254';
+    // The same boot args, the guest's own address aside (the direct microVM is on no bridge).
+    const args = vm.boot_args.replace(/ip=[^:\s]+/, `ip=${address}`);
+    const r = await mac.tart(
+      [
+        ...['exec', VM_NAME, 'sudo', 'node', '--input-type=module', '-e', DIRECT],
+        ...['/var/lib/fc-agent/bin/firecracker', vm.kernel, '/var/lib/fc-agent/images/rootfs.ext4', args],
+        ...[String(vm.vcpus), String(vm.memory_mib), 'fcmbench0', '06:00:ac:1e:00:fe'],
+      ],
+      BOOT_MS,
+    );
+    const [toStart, toPrompt] = r.stdout.trim().split(' ').map(Number);
+    if (r.exitCode !== 0 || !toPrompt) throw new Error(`the direct boot failed: ${r.stderr}${r.stdout}`);
+    direct.push(toPrompt);
+    directStart.push(toStart ?? 0);
+
+    const t0 = now();
+    const wait = await mac.fcm(['run', '-b', '--wait', '--name', `${name}-w`], BOOT_MS);
+    if (wait.exitCode !== 0) throw new Error('run --wait failed (output above)');
+    ready.push(now() - t0);
+    await mac.fcm(['microvm', 'rm', '-f', `${name}-w`]);
+
+    const t1 = now();
+    const bg = await mac.fcm(['run', '-b', '--name', `${name}-b`], BOOT_MS);
+    if (bg.exitCode !== 0) throw new Error('run -b failed (output above)');
+    created.push(now() - t1);
+    await mac.fcm(['microvm', 'rm', '-f', `${name}-b`]);
+  }
+  printTable(`boot on real aarch64 guests, median of ${N_BOOT} (emulated: compare ratios only)`, [
+    {
+      figure: 'run → prompt: fc-macos vs the same Firecracker calls direct in the VM',
+      'fc-macos': ms(median(viaFcm)),
+      direct: ms(median(direct)),
+      ratio: ratio(median(viaFcm), median(direct)),
+      goal: '≤ 1.05x',
+    },
+    {
+      figure:
+        'create → running: run -b (the CLI on the Mac to its answer) vs the direct calls to InstanceStart',
+      'fc-macos': ms(median(created)),
+      direct: ms(median(directStart)),
+      ratio: ratio(median(created), median(directStart)),
+      goal: '≤ 1.10x',
+    },
+    {
+      figure: 'boot → ready (run -b --wait) vs boot → prompt (run, attached)',
+      ready: ms(median(ready)),
+      prompt: ms(median(viaFcm)),
+      ratio: ratio(median(ready), median(viaFcm)),
+      goal: 'near 1x (ready soon after the prompt)',
+    },
+  ]);
+}
+
+async function guestAgent(mac: EmulatedMac): Promise<void> {
+  const name = 'bench-ga';
+  const run = await mac.fcm(['run', '-b', '--wait', '--name', name], BOOT_MS);
+  if (run.exitCode !== 0) throw new Error('run --wait failed (output above)');
+  try {
+    const execs: number[] = [];
+    const typed: number[] = [];
+    for (let i = 0; i < N_EXEC; i++) {
+      let t0 = now();
+      const r = await mac.fcm(['exec', name, '--', 'true']);
+      if (r.exitCode !== 0) throw new Error('exec failed');
+      execs.push(now() - t0);
+      t0 = now();
+      const term = new PtySession(mac.wrapArgv(['microvm', 'shell', name]), mac.env);
+      try {
+        await term.waitFor(/\S/, 60_000);
+        term.write(`true; echo done-$((${i}+1000))\r`);
+        await term.waitFor(new RegExp(`done-${i + 1000}`), 60_000);
+        typed.push(now() - t0);
+        term.write('\x1d');
+        await term.exited;
+      } finally {
+        await term.kill();
+      }
+    }
+    const data = randomBytes(10 * 1024 * 1024);
+    const local = join(mac.dir, 'bench-10m.bin');
+    writeFileSync(local, data);
+    const timed = async (args: string[], stdin?: Buffer): Promise<number> => {
+      const t0 = now();
+      const r = await mac.fcm(args, 10 * 60_000, stdin);
+      if (r.exitCode !== 0) throw new Error(`${args.join(' ')} failed`);
+      return now() - t0;
+    };
+    const cpIn = await timed(['cp', local, `${name}:/tmp/in.bin`]);
+    const cpOut = await timed(['cp', `${name}:/tmp/in.bin`, join(mac.dir, 'out.bin')]);
+    const catIn = await timed(['exec', '-i', name, '--', 'sh', '-c', 'cat > /tmp/cat.bin'], data);
+    const mibs = (t: number) => `${(10 / (t / 1000)).toFixed(1)} MiB/s`;
+
+    const t0 = now();
+    const stop = await mac.fcm(['microvm', 'stop', name]);
+    const stopMs = now() - t0;
+    const how = /\(([^)]*)\)/.exec(stop.stdout)?.[1] ?? stop.stdout.trim();
+    printTable('the guest agent on real aarch64 guests (emulated: compare ratios only)', [
+      {
+        figure: `exec NAME -- true vs typing it on the console, median of ${N_EXEC}, CLI start included`,
+        exec: ms(median(execs)),
+        console: ms(median(typed)),
+        ratio: ratio(median(execs), median(typed)),
+        goal: '≤ 1x',
+      },
+      {
+        figure: 'cp 10 MiB in / out vs the same bytes through exec -i cat',
+        exec: `${mibs(cpIn)} in, ${mibs(cpOut)} out`,
+        console: mibs(catIn),
+        ratio: ratio(catIn, cpIn),
+        goal: 'near 1x',
+      },
+      {
+        figure: `microvm stop (${how}) vs 10 s wait + kill before the guest agent`,
+        exec: ms(stopMs),
+        console: '10000 ms',
+        ratio: ratio(stopMs, 10_000),
+        goal: '< 2 s (0.2x)',
+      },
+    ]);
+  } finally {
+    await mac.fcm(['microvm', 'rm', '-f', name]);
+  }
+}
+
+await main();
