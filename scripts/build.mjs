@@ -3,7 +3,10 @@
 // stays one file. The CLI is split (ESM chunks beside dist/cli.mjs, loaded by dynamic import) so
 // that a command loads only what it uses: `--help` never parses zod, YAML or ws. Everything is
 // minified; the chunks sit in dist/ itself so import.meta.url means the same in each of them.
-import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 import { noReactDevtools } from './esbuild-ink.mjs';
 
@@ -51,4 +54,21 @@ await Promise.all([
   }),
 ]);
 await chmod('dist/cli.mjs', 0o755);
+
+// `fc-macos --help` prints commander's own text, taken here from the program itself, without
+// loading commander (src/cli/fast-help.ts). A private temp dir: the bundle is run from there.
+const helpDir = await mkdtemp(join(tmpdir(), 'fcm-help-'));
+try {
+  const entry = join(helpDir, 'help.mjs');
+  await build({
+    ...common,
+    entryPoints: ['src/cli/help-cache-entry.ts'],
+    outfile: entry,
+    target: 'node20',
+    plugins: [noReactDevtools],
+  });
+  await writeFile('dist/cli-help.json', execFileSync(process.execPath, [entry]));
+} finally {
+  await rm(helpDir, { recursive: true, force: true });
+}
 await chmod('dist/fc-agent.mjs', 0o755);
