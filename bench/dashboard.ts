@@ -8,7 +8,6 @@
 // agent stand-in that serves 200 records on the read routes (200 firecracker processes would
 // measure this machine, not the dashboard), CPU time of the CLI process over a window.
 import { spawn } from 'node:child_process';
-import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import type { Microvm, StatsResponse } from '../src/api/schemas.ts';
 import { App } from '../src/dashboard/app.ts';
 import { withList, withStats } from '../src/dashboard/model.ts';
 import { DashboardStore } from '../src/dashboard/store.ts';
+import { FakeKeyboard } from '../test/support/fake-keyboard.ts';
 import { type Cleanup, now, percentile, type Row, repoRoot, tempDir } from './lib.ts';
 
 function records(n: number): Microvm[] {
@@ -98,32 +98,6 @@ class MemoryTerminal extends Writable {
   }
 }
 
-/** A keyboard that never types: Ink's useInput wants a TTY stdin with raw mode. */
-class IdleKeyboard extends EventEmitter {
-  isTTY = true;
-  setRawMode(): this {
-    return this;
-  }
-  setEncoding(): this {
-    return this;
-  }
-  ref(): this {
-    return this;
-  }
-  unref(): this {
-    return this;
-  }
-  resume(): this {
-    return this;
-  }
-  pause(): this {
-    return this;
-  }
-  read(): null {
-    return null;
-  }
-}
-
 export async function refreshTimes(n: number, samples: number): Promise<number[]> {
   const list = records(n);
   const store = new DashboardStore('http://bench', 0);
@@ -134,7 +108,7 @@ export async function refreshTimes(n: number, samples: number): Promise<number[]
     // maxFps high: the frame cap would otherwise be what is measured.
     {
       stdout: term as unknown as NodeJS.WriteStream,
-      stdin: new IdleKeyboard() as unknown as NodeJS.ReadStream,
+      stdin: new FakeKeyboard() as unknown as NodeJS.ReadStream,
       patchConsole: false,
       exitOnCtrlC: false,
       maxFps: 1000,

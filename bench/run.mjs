@@ -52,19 +52,7 @@ if (!existsSync(join(root, 'dist', 'fc-agent.mjs'))) {
 // emulated tart built as the emulated tier's global setup builds it.
 const emulated = process.argv.includes('--emulated');
 if (emulated) {
-  const tart = join(testBinDir, 'emulated', 'tart');
-  mkdirSync(dirname(tart), { recursive: true });
-  buildSync({
-    entryPoints: [join(root, 'test', 'emulated', 'tart', 'main.ts')],
-    outfile: tart,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    banner: { js: '#!/usr/bin/env node' },
-    logLevel: 'warning',
-  });
-  chmodSync(tart, 0o755);
+  spawnSync(process.execPath, [join(root, 'scripts', 'build-emulated-tart.mjs')], { stdio: 'inherit' });
 }
 
 const outfile = join(cacheDir, emulated ? 'emulated.mjs' : 'main.mjs');

@@ -1,11 +1,11 @@
 // runDashboard on a terminal double: every way out (q, an exception thrown inside the view) leaves
 // the alternate screen, shows the cursor and turns raw mode off, last, exactly once. The real
 // terminal (stty -g, SIGTERM, a crash of the built CLI) is checked in tmux.test.ts.
-import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AgentUnreachableError } from '../../src/client/errors.ts';
 import type { AppProps } from '../../src/dashboard/app.ts';
+import { FakeKeyboard } from '../support/fake-keyboard.ts';
 
 let runDashboard: typeof import('../../src/dashboard/run.ts').runDashboard;
 beforeAll(async () => {
@@ -14,39 +14,6 @@ beforeAll(async () => {
 
 const ENTER_ALT = '\x1b[?1049h';
 const LEAVE = '\x1b[?25h\x1b[?1049l';
-
-/** A keyboard that records raw mode; `type` sends keys the way a terminal does. */
-class Keyboard extends EventEmitter {
-  isTTY = true;
-  raw: boolean[] = [];
-  private queue: string[] = [];
-  setRawMode(on: boolean): this {
-    this.raw.push(on);
-    return this;
-  }
-  setEncoding(): this {
-    return this;
-  }
-  ref(): this {
-    return this;
-  }
-  unref(): this {
-    return this;
-  }
-  resume(): this {
-    return this;
-  }
-  pause(): this {
-    return this;
-  }
-  read(): string | null {
-    return this.queue.shift() ?? null;
-  }
-  type(keys: string): void {
-    this.queue.push(keys);
-    this.emit('readable');
-  }
-}
 
 class Screen extends Writable {
   columns = 100;
@@ -60,7 +27,7 @@ class Screen extends Writable {
 }
 
 function start(view?: (p: AppProps) => never) {
-  const stdin = new Keyboard();
+  const stdin = new FakeKeyboard();
   const stdout = new Screen();
   const stderr = new Screen();
   const done = runDashboard({
