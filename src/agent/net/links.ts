@@ -1,5 +1,6 @@
 // The agent's links: its bridge (gateway address, up, route_localnet for localhost publications)
 // and one persistent tap per microVM, named fcm<12 hex of the microVM id> (15 chars, the limit).
+import { NetError } from './errors.ts';
 import type { NetHost } from './host.ts';
 
 export const TAP_PATTERN = /^fcm[0-9a-f]{12}$/;
@@ -63,7 +64,10 @@ export async function deleteLink(host: NetHost, name: string): Promise<void> {
 /** A persistent tap on the bridge, created before firecracker opens it. */
 export async function createTap(host: NetHost, tap: string, bridge: string): Promise<void> {
   if (!TAP_PATTERN.test(tap) || !BRIDGE_PATTERN.test(bridge))
-    throw new Error(`not an agent tap or bridge name: ${JSON.stringify(tap)} on ${JSON.stringify(bridge)}`);
+    throw new NetError(
+      'net_config_invalid',
+      `not an agent tap or bridge name: ${JSON.stringify(tap)} on ${JSON.stringify(bridge)}`,
+    );
   // One ip process for the three changes (it stops at the first that fails): each spawn is felt
   // in a create, most of all on a slow Linux side.
   const batch = [`tuntap add dev ${tap} mode tap`, `link set ${tap} master ${bridge}`, `link set ${tap} up`];

@@ -2,7 +2,6 @@
 // agent daemon).
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { AgentClient } from '../../client/agent-client.ts';
 import { scaledWait } from '../../config/wait-scale.ts';
 import { forgetAddress } from '../agent-address.ts';
 import { action } from '../context.ts';
@@ -24,6 +23,8 @@ function lines(v: string): number {
 
 /** True once GET /health answers; false after `ms` (an agent under systemd may still be starting). */
 async function answers(url: string, ms: number): Promise<boolean> {
+  // Loaded here: the vm commands are registered for every command line, the SDK is needed by few.
+  const { AgentClient } = await import('../../client/agent-client.ts');
   const deadline = Date.now() + ms;
   for (;;) {
     try {
