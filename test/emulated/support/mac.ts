@@ -5,7 +5,7 @@
 // FCEMU_KEEP=1 (then it prints how to reach the VM and what to remove by hand). FCEMU_REUSE=<dir>
 // attaches to such a kept run instead of making a new one (setup then finds everything in place),
 // so a step can be re-run in seconds: docs/testing.md.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   copyFileSync,
@@ -22,6 +22,7 @@ import { join, resolve } from 'node:path';
 import { type RunOptions, runProcess } from '../../../src/host/process.ts';
 import { ALPINE_BRANCH, ALPINE_VERSION, FIRECRACKER_VERSION } from '../../../src/provision/assets.ts';
 import { cliBin, repoRoot, testBinDir } from '../../support/paths.ts';
+import { readPid } from '../../support/tart-args.ts';
 import { attachEmuNet, createEmuNet, type EmuNet } from './net.ts';
 
 export const emuDir = resolve(repoRoot, '..', 'shared', 'emu');
@@ -54,17 +55,18 @@ export class EmulatedMac {
   readonly reused: boolean;
   /** Print only failing commands (the bench sets it; the tests print every command). */
   quiet = false;
-  private mirror: ChildProcess | null = null;
   private disposed = false;
 
   constructor() {
     const reuse = process.env.FCEMU_REUSE;
     this.reused = Boolean(reuse);
+    let bin: string;
     if (reuse) {
       if (!existsSync(join(reuse, 'emu-net.json')))
         throw new Error(`FCEMU_REUSE=${reuse}: not a run kept with FCEMU_KEEP=1 (no emu-net.json there)`);
       this.dir = resolve(reuse);
       this.net = attachEmuNet(this.dir);
+      bin = join(this.dir, 'bin');
     } else {
       this.dir = mkdtempSync(join(tmpdir(), 'fce-'));
       try {
@@ -73,7 +75,7 @@ export class EmulatedMac {
         rmSync(this.dir, { recursive: true, force: true });
         throw err;
       }
-      const bin = join(this.dir, 'bin');
+      bin = join(this.dir, 'bin');
       mkdirSync(bin);
       writeFileSync(join(bin, 'tart'), `#!/bin/sh\nexec ${JSON.stringify(emulatedTartBin)} "$@"\n`, {
         mode: 0o755,
@@ -82,7 +84,6 @@ export class EmulatedMac {
       writeFileSync(join(bin, 'sysctl'), '#!/bin/sh\necho "Apple M3 Pro"\n', { mode: 0o755 });
       mkdirSync(join(this.dir, 'home'));
     }
-    const bin = join(this.dir, 'bin');
     const onSignal = (sig: NodeJS.Signals) => {
       if (process.env.FCEMU_KEEP !== '1') this.disposeSync();
       process.exit(sig === 'SIGINT' ? 130 : 143);
@@ -111,7 +112,7 @@ export class EmulatedMac {
   serveAssets(): string {
     const url = `http://192.168.64.1:${MIRROR_PORT}`;
     const pidFile = join(this.dir, 'mirror.pid');
-    if (this.reused && existsSync(pidFile) && alive(Number(readFileSync(pidFile, 'utf8')))) return url;
+    if (this.reused && readPid(pidFile) !== null) return url;
     const root = join(this.dir, 'mirror');
     const fcDir = join(root, 'firecracker', FIRECRACKER_VERSION);
     mkdirSync(fcDir, { recursive: true });
@@ -129,8 +130,8 @@ export class EmulatedMac {
     const [file, args] = this.net.wrap('python3', [
       ...['-m', 'http.server', '--bind', '192.168.64.1', '--directory', root, String(MIRROR_PORT)],
     ]);
-    this.mirror = spawn(file, args, { stdio: 'ignore' });
-    writeFileSync(pidFile, String(this.mirror.pid));
+    // Its pid file is how this run, or a later one attached with FCEMU_REUSE, stops it.
+    writeFileSync(pidFile, String(spawn(file, args, { stdio: 'ignore' }).pid));
     return url;
   }
 
@@ -188,23 +189,11 @@ export class EmulatedMac {
       } catch {}
       for (let i = 0; i < 100 && existsSync(pidFile); i++) spawnSync('sleep', ['0.1']);
     }
-    this.mirror?.kill('SIGTERM');
-    const mirrorPid = join(this.dir, 'mirror.pid');
-    if (existsSync(mirrorPid)) {
-      try {
-        process.kill(Number(readFileSync(mirrorPid, 'utf8')), 'SIGTERM');
-      } catch {}
-    }
+    const mirror = readPid(join(this.dir, 'mirror.pid'));
+    try {
+      if (mirror !== null) process.kill(mirror, 'SIGTERM');
+    } catch {} // ended between the two calls
     this.net.remove();
     rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readPid } from '../../support/tart-args.ts';
 
 export interface EmuNet {
   netns: string;
@@ -75,9 +76,10 @@ export function attachEmuNet(dir: string): EmuNet {
     leases,
     wrap: (file, args) => ['ip', ['netns', 'exec', netns, file, ...args]],
     remove: () => {
+      const dnsmasq = readPid(join(dir, 'dnsmasq.pid'));
       try {
-        process.kill(Number(readFileSync(join(dir, 'dnsmasq.pid'), 'utf8')), 'SIGTERM');
-      } catch {}
+        if (dnsmasq !== null) process.kill(dnsmasq, 'SIGTERM');
+      } catch {} // ended between the two calls
       spawnSync('ip', ['netns', 'del', netns]);
     },
   };
