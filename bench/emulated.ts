@@ -20,8 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PtySession } from '../test/cli/harness.ts';
-import { BOOT_MS, statusOf } from '../test/emulated/support/guest.ts';
+import { BOOT_MS, inTerminal, statusOf, typeInConsole } from '../test/emulated/support/guest.ts';
 import { EmulatedMac, emulatedProblem, guestKernel, VM_NAME } from '../test/emulated/support/mac.ts';
 import { now, percentile, printTable, ratio } from './lib.ts';
 
@@ -34,6 +33,19 @@ const N_EXEC = quick ? 5 : 15;
 
 const median = (xs: number[]): number => percentile(xs, 50);
 const ms = (x: number): string => `${x.toFixed(0)} ms`;
+
+/** Runs `fc-macos ARGS`; throws when it fails (its output is printed); returns how long it took. */
+async function timedOk(
+  mac: EmulatedMac,
+  args: string[],
+  timeoutMs = BOOT_MS,
+  stdin?: Buffer,
+): Promise<number> {
+  const t0 = now();
+  const r = await mac.fcm(args, timeoutMs, stdin);
+  if (r.exitCode !== 0) throw new Error(`fc-macos ${args.join(' ')} failed (output above)`);
+  return now() - t0;
+}
 
 // The same calls the agent makes, made directly in the VM by one small Node process (timed after
 // Node's own start, which is slow under TCG): a fresh sparse copy of the rootfs, a tap, the API
@@ -97,11 +109,11 @@ async function main(): Promise<void> {
     console.log(
       mac.reused ? `reusing the emulated Mac in ${mac.dir}` : 'setting up the emulated Mac (minutes)…',
     );
-    const setup = await mac.fcm(
+    await timedOk(
+      mac,
       ['setup', '--provider', 'tart', '--assets-url', url, '--kernel', guestKernel],
       45 * 60_000,
     );
-    if (setup.exitCode !== 0) throw new Error('setup failed (output above)');
     if (only === undefined || only === 'boot') await boot(mac);
     if (only === undefined || only === 'guest') await guestAgent(mac);
     if (only === undefined || only === 'snapshot') await snapshotLoad(mac);
@@ -112,20 +124,14 @@ async function main(): Promise<void> {
 }
 
 /** fc-macos run in a terminal until the prompt; returns the time from the command's start. */
-async function runToPrompt(mac: EmulatedMac, name: string): Promise<number> {
+function runToPrompt(mac: EmulatedMac, name: string): Promise<number> {
   const t0 = now();
-  const term = new PtySession(mac.wrapArgv(['run', '--name', name]), mac.env);
-  try {
+  return inTerminal(mac, ['run', '--name', name], async (term) => {
     // The prompt's first appearance, as the direct path tells it: the tests' PROMPT wants it last
     // on the screen, which kernel lines printed after it can hold off.
     await term.waitFor(/microvm:~# /, BOOT_MS);
-    const t = now() - t0;
-    term.write('\x1d');
-    await term.exited;
-    return t;
-  } finally {
-    await term.kill();
-  }
+    return now() - t0;
+  });
 }
 
 async function boot(mac: EmulatedMac): Promise<void> {
@@ -155,16 +161,10 @@ async function boot(mac: EmulatedMac): Promise<void> {
     direct.push(toPrompt);
     directStart.push(toStart ?? 0);
 
-    const t0 = now();
-    const wait = await mac.fcm(['run', '-b', '--wait', '--name', `${name}-w`], BOOT_MS);
-    if (wait.exitCode !== 0) throw new Error('run --wait failed (output above)');
-    ready.push(now() - t0);
+    ready.push(await timedOk(mac, ['run', '-b', '--wait', '--name', `${name}-w`]));
     await mac.fcm(['microvm', 'rm', '-f', `${name}-w`]);
 
-    const t1 = now();
-    const bg = await mac.fcm(['run', '-b', '--name', `${name}-b`], BOOT_MS);
-    if (bg.exitCode !== 0) throw new Error('run -b failed (output above)');
-    created.push(now() - t1);
+    created.push(await timedOk(mac, ['run', '-b', '--name', `${name}-b`]));
     await mac.fcm(['microvm', 'rm', '-f', `${name}-b`]);
   }
   printTable(`boot on real aarch64 guests, median of ${N_BOOT} (emulated: compare ratios only)`, [
@@ -195,41 +195,27 @@ async function boot(mac: EmulatedMac): Promise<void> {
 
 async function guestAgent(mac: EmulatedMac): Promise<void> {
   const name = 'bench-ga';
-  const run = await mac.fcm(['run', '-b', '--wait', '--name', name], BOOT_MS);
-  if (run.exitCode !== 0) throw new Error('run --wait failed (output above)');
+  await timedOk(mac, ['run', '-b', '--wait', '--name', name]);
   try {
     const execs: number[] = [];
     const typed: number[] = [];
     for (let i = 0; i < N_EXEC; i++) {
-      let t0 = now();
-      const r = await mac.fcm(['exec', name, '--', 'true']);
-      if (r.exitCode !== 0) throw new Error('exec failed');
-      execs.push(now() - t0);
-      t0 = now();
-      const term = new PtySession(mac.wrapArgv(['microvm', 'shell', name]), mac.env);
-      try {
-        await term.waitFor(/\S/, 60_000);
-        term.write(`true; echo done-$((${i}+1000))\r`);
-        await term.waitFor(new RegExp(`done-${i + 1000}`), 60_000);
-        typed.push(now() - t0);
-        term.write('\x1d');
-        await term.exited;
-      } finally {
-        await term.kill();
-      }
+      execs.push(await timedOk(mac, ['exec', name, '--', 'true'], 5 * 60_000));
+      const t0 = now();
+      await typeInConsole(mac, name, `true; echo done-$((${i}+1000))\r`, new RegExp(`done-${i + 1000}`));
+      typed.push(now() - t0);
     }
     const data = randomBytes(10 * 1024 * 1024);
     const local = join(mac.dir, 'bench-10m.bin');
     writeFileSync(local, data);
-    const timed = async (args: string[], stdin?: Buffer): Promise<number> => {
-      const t0 = now();
-      const r = await mac.fcm(args, 10 * 60_000, stdin);
-      if (r.exitCode !== 0) throw new Error(`${args.join(' ')} failed`);
-      return now() - t0;
-    };
-    const cpIn = await timed(['cp', local, `${name}:/tmp/in.bin`]);
-    const cpOut = await timed(['cp', `${name}:/tmp/in.bin`, join(mac.dir, 'out.bin')]);
-    const catIn = await timed(['exec', '-i', name, '--', 'sh', '-c', 'cat > /tmp/cat.bin'], data);
+    const cpIn = await timedOk(mac, ['cp', local, `${name}:/tmp/in.bin`], 10 * 60_000);
+    const cpOut = await timedOk(mac, ['cp', `${name}:/tmp/in.bin`, join(mac.dir, 'out.bin')], 10 * 60_000);
+    const catIn = await timedOk(
+      mac,
+      ['exec', '-i', name, '--', 'sh', '-c', 'cat > /tmp/cat.bin'],
+      10 * 60_000,
+      data,
+    );
     const mibs = (t: number) => `${(10 / (t / 1000)).toFixed(1)} MiB/s`;
 
     const t0 = now();
@@ -267,12 +253,8 @@ async function guestAgent(mac: EmulatedMac): Promise<void> {
 /** From starting COMMANDS (run in order) until the console of NAME answers a typed command. */
 async function untilConsoleAnswers(mac: EmulatedMac, commands: string[][], name: string): Promise<number> {
   const t0 = now();
-  for (const c of commands) {
-    const r = await mac.fcm(c, BOOT_MS);
-    if (r.exitCode !== 0) throw new Error(`${c.join(' ')} failed (output above)`);
-  }
-  const term = new PtySession(mac.wrapArgv(['microvm', 'shell', name]), mac.env);
-  try {
+  for (const c of commands) await timedOk(mac, c);
+  return inTerminal(mac, ['microvm', 'shell', name], async (term) => {
     await term.waitFor(/\S/, BOOT_MS);
     // Typed again every second until the answer: a guest still booting has no shell to read it yet.
     for (let i = 0; ; i++) {
@@ -285,30 +267,19 @@ async function untilConsoleAnswers(mac: EmulatedMac, commands: string[][], name:
         if (now() - t0 > BOOT_MS) throw err;
       }
     }
-    const t = now() - t0;
-    term.write('\x1d');
-    await term.exited;
-    return t;
-  } finally {
-    await term.kill();
-  }
+    return now() - t0;
+  });
 }
 
 async function snapshotLoad(mac: EmulatedMac): Promise<void> {
   const source = 'bench-snap-src';
   const paths = ['--snapshot-path', '/var/tmp/bench-snap.state', '--mem-path', '/var/tmp/bench-snap.mem'];
-  const run = await mac.fcm(['run', '-b', '--wait', '--name', source], BOOT_MS);
-  if (run.exitCode !== 0) throw new Error('run --wait failed (output above)');
+  await timedOk(mac, ['run', '-b', '--wait', '--name', source]);
   const cold: number[] = [];
   const loaded: number[] = [];
   try {
-    for (const cmd of [
-      ['actions', 'pause', source],
-      ['snapshots', 'create', source, ...paths],
-    ]) {
-      const r = await mac.fcm(cmd, BOOT_MS);
-      if (r.exitCode !== 0) throw new Error(`${cmd.join(' ')} failed (output above)`);
-    }
+    await timedOk(mac, ['actions', 'pause', source]);
+    await timedOk(mac, ['snapshots', 'create', source, ...paths]);
     // The source gives its address up: the restored microVMs keep the guest's network.
     await mac.fcm(['microvm', 'rm', '-f', source]);
     for (let i = 0; i < N_BOOT; i++) {

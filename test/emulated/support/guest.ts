@@ -15,26 +15,37 @@ export const BOOT_MS = 180_000;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Runs `fc-macos ARGS` in a terminal, hands it to FN, then detaches with Ctrl+] (kills it on failure). */
+export async function inTerminal<T>(
+  mac: EmulatedMac,
+  args: string[],
+  fn: (term: PtySession) => Promise<T>,
+): Promise<T> {
+  const term = new PtySession(mac.wrapArgv(args), mac.env);
+  try {
+    const result = await fn(term);
+    term.write('\x1d');
+    await term.exited;
+    return result;
+  } finally {
+    await term.kill();
+  }
+}
+
 /** Attaches NAME's console, types INPUT, waits for WANT in what follows, detaches with Ctrl+]. */
-export async function typeInConsole(
+export function typeInConsole(
   mac: EmulatedMac,
   name: string,
   input: string,
   want: RegExp,
   ms = 60_000,
 ): Promise<RegExpMatchArray> {
-  const term = new PtySession(mac.wrapArgv(['microvm', 'shell', name]), mac.env);
-  try {
+  return inTerminal(mac, ['microvm', 'shell', name], async (term) => {
     await term.waitFor(/\S/, 60_000);
     const from = term.text().length;
     term.write(input);
-    const m = await term.waitFor(want, ms, from);
-    term.write('\x1d');
-    await term.exited;
-    return m;
-  } finally {
-    await term.kill();
-  }
+    return term.waitFor(want, ms, from);
+  });
 }
 
 /** NAME's record, as `fc-macos microvm status NAME --json` prints it. */
