@@ -162,7 +162,7 @@ export class AgentNetwork {
 
   /** Picks address, MAC, tap and checks every published port; changes nothing. */
   async plan(req: LeaseRequest): Promise<Lease> {
-    return this.planWith(req, (req.ports ?? []).length > 0 ? await this.boundSockets() : []);
+    return this.planWith(req, await this.socketsFor(req));
   }
 
   /**
@@ -170,11 +170,16 @@ export class AgentNetwork {
    * them): two creates running side by side never get the same address, whatever their order.
    */
   async reserve(req: LeaseRequest): Promise<Lease> {
-    const sockets = (req.ports ?? []).length > 0 ? await this.boundSockets() : [];
+    const sockets = await this.socketsFor(req);
     // Synchronous from here: nothing else runs between the pick and the hold.
     const lease = this.planWith(req, sockets);
     this.leases.set(lease.name, lease);
     return lease;
+  }
+
+  /** The Linux side's listening sockets, read only when the request publishes a port. */
+  private socketsFor(req: LeaseRequest): Promise<BoundSocket[]> {
+    return (req.ports ?? []).length > 0 ? this.boundSockets() : Promise.resolve([]);
   }
 
   private planWith(req: LeaseRequest, sockets: BoundSocket[]): Lease {
