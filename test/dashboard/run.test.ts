@@ -1,6 +1,8 @@
 // runDashboard on a terminal double: every way out (q, an exception thrown inside the view) leaves
 // the alternate screen, shows the cursor and turns raw mode off, last, exactly once. The real
-// terminal (stty -g, SIGTERM, a crash of the built CLI) is checked in tmux.test.ts.
+// terminal (stty -g, SIGTERM, a crash of the built CLI) is checked in tmux.test.ts. The view is
+// loaded as the CLI loads it (loadDashboard), so a CI variable in the environment (Ink then draws
+// only the last frame) does not change what is drawn here.
 import { Writable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AgentUnreachableError } from '../../src/client/errors.ts';
@@ -9,7 +11,8 @@ import { FakeKeyboard } from '../support/fake-keyboard.ts';
 
 let runDashboard: typeof import('../../src/dashboard/run.ts').runDashboard;
 beforeAll(async () => {
-  ({ runDashboard } = await import('../../src/dashboard/run.ts'));
+  const { loadDashboard } = await import('../../src/dashboard/load.ts');
+  runDashboard = await loadDashboard();
 });
 
 const ENTER_ALT = '\x1b[?1049h';

@@ -50,23 +50,9 @@ export function registerDashboard(program: Command): void {
           }
           return data.outage ? 1 : 0;
         }
-        const { runDashboard } = await importWithoutCiFlags(() => import('../../dashboard/run.ts'));
+        const { loadDashboard } = await import('../../dashboard/load.ts');
+        const runDashboard = await loadDashboard();
         return runDashboard({ url: lastUrl, connect, hostStatus, provider, theme });
       }),
     );
-}
-
-/**
- * Ink reads CI / CONTINUOUS_INTEGRATION once, when it loads, and then draws only the last frame. On
- * a terminal the user asked for the live view, so a CI variable in their shell must not blank it.
- */
-async function importWithoutCiFlags<T>(load: () => Promise<T>): Promise<T> {
-  const saved = { CI: process.env.CI, CONTINUOUS_INTEGRATION: process.env.CONTINUOUS_INTEGRATION };
-  delete process.env.CI;
-  delete process.env.CONTINUOUS_INTEGRATION;
-  try {
-    return await load();
-  } finally {
-    for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v;
-  }
 }
