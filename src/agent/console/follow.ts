@@ -1,12 +1,25 @@
 // Follows a file another process appends to (firecracker's console.log or firecracker.log):
-// reads from the last offset whenever fs.watch reports a change, and on a timer as a fallback
-// (inotify can be missing or miss events on some filesystems). One read runs at a time.
+// reads from the last offset when it changes, and on a slow timer as a fallback (inotify can be
+// missing or miss events on some filesystems). One read runs at a time.
+//
+// Firecracker writes the serial console a byte at a time, so a booting kernel makes tens of
+// thousands of writes, each an inotify event: reading on every event kept the agent on half a core
+// during a boot on the emulated Mac, slowing the guest it watched. So fs.watch only wakes the
+// follower from a quiet spell (the first byte, a typed key's echo, is read at once); the watch is
+// then dropped and the file polled every BURST_POLL_MS until QUIET_POLLS polls in a row find
+// nothing, when the watch is set again (and the file read once more, for what came in between).
 import { constants, type FSWatcher, fstatSync, readSync, watch } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { ConsoleLogError, errnoCode } from './errors.ts';
 
 const READ_CHUNK = 256 * 1024;
 export const DEFAULT_POLL_MS = 500;
+/** The fallback timer's period while fs.watch works: it only covers events inotify missed. */
+const WATCHED_POLL_MS = 2000;
+/** How often a file that is being written is read (at most BURST_POLL_MS behind the writer). */
+export const BURST_POLL_MS = 25;
+/** Empty polls in a row that end a burst: the watch is set again. */
+const QUIET_POLLS = 4;
 
 export interface FollowOptions {
   /** Where to start reading: a byte offset or the current end of the file. */
@@ -24,6 +37,11 @@ export class FileFollower {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again = false;
+  /** Set while polling a burst of writes (no watch meanwhile). */
+  private burst: NodeJS.Timeout | null = null;
+  private quietPolls = 0;
+  /** Bytes delivered so far: a poll that moved it was not quiet. */
+  private delivered = 0;
   private closed = false;
   private readonly buf = Buffer.allocUnsafe(READ_CHUNK);
 
@@ -56,19 +74,62 @@ export class FileFollower {
   /** Starts watching; reads once at once so nothing written before start() is missed. */
   start(): void {
     if (this.closed || this.timer) return;
+    const pollMs = this.opts.pollMs ?? DEFAULT_POLL_MS;
+    this.startTimer(this.arm() ? Math.max(pollMs, WATCHED_POLL_MS) : pollMs);
+    void this.read();
+  }
+
+  /** Sets the watch; false when the file cannot be watched (the timer is then in charge). */
+  private arm(): boolean {
     try {
-      this.watcher = watch(this.path, { persistent: false }, () => void this.read());
+      this.watcher = watch(this.path, { persistent: false }, () => this.changed());
       // A watch error (file removed, fs without inotify) leaves the timer in charge.
       this.watcher.on('error', () => {
-        this.watcher?.close();
-        this.watcher = null;
+        this.disarm();
+        if (!this.closed) this.startTimer(this.opts.pollMs ?? DEFAULT_POLL_MS);
       });
+      return true;
     } catch {
       this.watcher = null;
+      return false;
     }
-    this.timer = setInterval(() => void this.read(), this.opts.pollMs ?? DEFAULT_POLL_MS);
+  }
+
+  private disarm(): void {
+    this.watcher?.close();
+    this.watcher = null;
+  }
+
+  private startTimer(ms: number): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = setInterval(() => {
+      if (!this.burst) void this.read();
+    }, ms);
     this.timer.unref();
-    void this.read();
+  }
+
+  /** The file changed after a quiet spell: read now, then poll the burst instead of watching. */
+  private changed(): void {
+    if (this.closed || this.burst) return;
+    this.disarm();
+    this.quietPolls = 0;
+    this.burst = setTimeout(() => void this.poll(), 0);
+    this.burst.unref();
+  }
+
+  private async poll(): Promise<void> {
+    const before = this.delivered;
+    await this.read();
+    if (this.closed) return;
+    this.quietPolls = this.delivered === before ? this.quietPolls + 1 : 0;
+    if (this.quietPolls < QUIET_POLLS) {
+      this.burst = setTimeout(() => void this.poll(), BURST_POLL_MS);
+      this.burst.unref();
+      return;
+    }
+    this.burst = null;
+    // Writes between the last poll and the new watch raise no event: read once more after it.
+    if (this.arm()) void this.read();
   }
 
   /** Reads everything appended since the last read. Concurrent calls share one pass plus one more. */
@@ -78,32 +139,51 @@ export class FileFollower {
       this.again = true;
       return this.running;
     }
-    this.running = (async () => {
+    // A pass that finds no more than one buffer runs synchronously, finally included: `running`
+    // is only set when the pass is still under way after this call.
+    let finished = false;
+    const pass = (async () => {
       try {
         do {
           this.again = false;
-          await this.readPass();
+          // A full buffer means more is waiting: read on after a turn of the event loop, so the
+          // sockets of attached clients drain between chunks (a burst of megabytes read in one
+          // go would pile up in every client's send buffer and drop fast clients as too slow).
+          if (this.readPass()) {
+            await new Promise((r) => setImmediate(r));
+            this.again = true;
+          }
         } while (this.again && !this.closed);
       } catch {
         // A transient read error must not kill the agent; the next event or tick retries.
       } finally {
+        finished = true;
         this.running = null;
       }
     })();
-    return this.running;
+    if (!finished) this.running = pass;
+    return pass;
   }
 
-  private async readPass(): Promise<void> {
-    const { size } = await this.handle.stat();
-    // Someone truncated the file under us: what is there now is new output.
-    if (size < this.offset) this.offset = 0;
-    while (!this.closed) {
-      const { bytesRead } = await this.handle.read(this.buf, 0, this.buf.length, this.offset);
-      if (bytesRead === 0) break;
-      this.offset += bytesRead;
-      this.opts.onData(Buffer.from(this.buf.subarray(0, bytesRead)));
+  /** Reads what is there, at most one buffer; true when the buffer came back full. */
+  private readPass(): boolean {
+    // Synchronous reads: the file is in the page cache (firecracker just wrote it), so a read is a
+    // few microseconds, where a FileHandle read through the thread pool cost milliseconds of the
+    // agent's time per pass under emulation. Only a pass that finds nothing at all checks the
+    // size, for a file someone truncated under us (what is there now is new output).
+    const fd = this.handle.fd;
+    let n = readSync(fd, this.buf, 0, this.buf.length, this.offset);
+    if (n === 0 && fstatSync(fd).size < this.offset) {
+      this.offset = 0;
+      n = readSync(fd, this.buf, 0, this.buf.length, this.offset);
+    }
+    if (n > 0) {
+      this.offset += n;
+      this.delivered += n;
+      this.opts.onData(Buffer.from(this.buf.subarray(0, n)));
     }
     if (!this.closed) this.opts.afterRead?.();
+    return n === this.buf.length;
   }
 
   /**
@@ -126,10 +206,11 @@ export class FileFollower {
     // One last pass so output written just before the close is delivered.
     await this.read();
     this.closed = true;
-    this.watcher?.close();
-    this.watcher = null;
+    this.disarm();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.burst) clearTimeout(this.burst);
+    this.burst = null;
     await this.running;
     await this.handle.close().catch(() => undefined);
   }
