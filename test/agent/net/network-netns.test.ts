@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetError } from '../../../src/agent/net/errors.ts';
-import { netnsHost } from '../../../src/agent/net/host.ts';
+import { type NetHost, netnsHost } from '../../../src/agent/net/host.ts';
 import { parseCidr } from '../../../src/agent/net/ipv4.ts';
 import { AgentNetwork } from '../../../src/agent/net/network.ts';
 import { parsePublish } from '../../../src/agent/net/ports.ts';
@@ -201,6 +201,39 @@ describe.skipIf(problem !== null)('AgentNetwork in a network namespace', () => {
     await net.release('web');
     expect(names(ns).filter((n) => n.startsWith('fcm'))).toEqual([]);
     expect(ruleset(ns)).not.toMatch(/dnat ip to/);
+  });
+
+  it('runs nft only when the rules change: never for a microVM without ports or isolation', async () => {
+    const base = netnsHost(ns.name);
+    let nftRuns = 0;
+    const counting: NetHost = {
+      ...base,
+      run: (cmd, args, input) => {
+        if (cmd === 'nft') nftRuns++;
+        return base.run(cmd, args, input);
+      },
+    };
+    // A restarted agent: its first rules are always applied (the tables on the machine are unknown).
+    const again = new AgentNetwork({ subnet, bridge: 'fcbr0', stateDir }, counting);
+    await again.reconcile(net.list());
+    expect(nftRuns).toBe(1);
+    const plain = await again.reserve({ name: 'plain', id: 'cccccccccccccccc' });
+    await again.attach(plain);
+    expect(names(ns)).toContain(plain.tap);
+    await again.release('plain');
+    expect(names(ns)).not.toContain(plain.tap);
+    expect(nftRuns).toBe(1);
+    const pub = await again.reserve({
+      name: 'pub',
+      id: 'eeeeeeeeeeeeeeee',
+      ports: [parsePublish('8099:80')],
+    });
+    await again.attach(pub);
+    expect(nftRuns).toBe(2);
+    expect(ruleset(ns)).toContain(`dnat ip to ${pub.address}:80`);
+    await again.release('pub');
+    expect(nftRuns).toBe(3);
+    expect(ruleset(ns)).not.toContain('8099');
   });
 
   it('uninstall removes bridge and tables, restores forwarding, leaves other tables', async () => {
