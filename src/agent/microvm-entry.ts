@@ -70,6 +70,11 @@ export class MicrovmEntry {
    * this agent run). A snapshot records it: a busy console may not print after a restore.
    */
   consoleQuietAtPause: boolean | null = null;
+  /**
+   * Settles when the tap, rules and address of an exited microVM are gone: released after the exit
+   * is recorded (and answered), so a stop does not wait for them; rm waits.
+   */
+  released: Promise<void> = Promise.resolve();
   private writes: Promise<void> = Promise.resolve();
   private goneResolve: () => void = () => undefined;
   /** Resolves once the exit has been fully recorded (state, console lines, state.json). */

@@ -211,6 +211,8 @@ export function remove(ctx: LifecycleContext, entry: MicrovmEntry): Promise<Micr
       entry.removed = true;
       if (entry.watcher) clearInterval(entry.watcher);
       await entry.session?.close(CLOSE_MICROVM_DELETED, 'microVM deleted').catch(() => undefined);
+      // Its tap and rules are gone before rm answers.
+      await entry.released;
       ctx.registry.delete(entry);
       ctx.events.emit({ type: 'microvm.removed', name: entry.vm.name, id: entry.vm.id });
       await entry.flushed();

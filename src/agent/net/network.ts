@@ -300,12 +300,16 @@ export class AgentNetwork {
     });
   }
 
-  /** Removes the microVM's tap, rules and lease; nothing to do for one that holds none. */
+  /**
+   * Removes the microVM's tap, rules and lease; nothing to do for one that holds none. The lease
+   * is dropped at once (its name and address can be taken again right away); the tap and rules go
+   * in turn with the other changes.
+   */
   release(name: string): Promise<void> {
+    const lease = this.leases.get(name);
+    if (!lease) return Promise.resolve();
+    this.leases.delete(name);
     return this.serial(async () => {
-      const lease = this.leases.get(name);
-      if (!lease) return;
-      this.leases.delete(name);
       // Rules first: once the tap is gone, nothing of this microVM is left anywhere.
       await this.applyRules();
       await deleteLink(this.host, lease.tap);
