@@ -14,10 +14,10 @@ import { loadMicrovms } from './lifecycle/adopt.ts';
 import type { LifecycleContext } from './lifecycle/context.ts';
 import { createMicrovm } from './lifecycle/create.ts';
 import { type CreateStep, createSteps } from './lifecycle/create-pipeline.ts';
-import { FifoSpares } from './lifecycle/fifo-spares.ts';
 import * as ops from './lifecycle/operations.ts';
 import { type PassthroughRequest, passthrough } from './lifecycle/passthrough.ts';
 import { MicrovmRegistry } from './lifecycle/registry.ts';
+import { fifoSpare, rootfsSpare, Spares } from './lifecycle/spares.ts';
 import type { Logger } from './log.ts';
 import type { MicrovmEntry } from './microvm-entry.ts';
 import { NetworkService } from './net/service.ts';
@@ -64,7 +64,8 @@ export class MicrovmManager {
       microvmsDir: this.microvmsDir,
       registry: this.registry,
       events: this.events,
-      fifos: new FifoSpares(opts.config.stateDir, opts.log),
+      fifos: new Spares(opts.config.stateDir, fifoSpare, opts.log),
+      rootfsSpares: new Spares(opts.config.stateDir, rootfsSpare(opts.config.rootfs), opts.log),
       network: opts.network ?? new NetworkService(opts.config, opts.log),
     };
   }

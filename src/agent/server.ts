@@ -91,8 +91,12 @@ export function createAgentServer(deps: ServerDeps): Server {
         });
       } catch (err) {
         const apiErr = err instanceof ApiError ? err : internal(err);
-        if (apiErr.status >= 500)
-          log.error('request failed', { method: req.method, url: req.url, error: err });
+        // A guest that is not up yet answers 503 guest_unavailable to every readiness poll of
+        // `run --wait`: expected, not an agent failure. Other 5xx are failures of a layer.
+        if (apiErr.status >= 500) {
+          const level = apiErr.code === 'guest_unavailable' ? 'debug' : 'error';
+          log[level]('request failed', { method: req.method, url: req.url, error: err });
+        }
         sendError(res, apiErr);
       }
     })();

@@ -6,8 +6,11 @@
 // thousands of writes, each an inotify event: reading on every event kept the agent on half a core
 // during a boot on the emulated Mac, slowing the guest it watched. So fs.watch only wakes the
 // follower from a quiet spell (the first byte, a typed key's echo, is read at once); the watch is
-// then dropped and the file polled every BURST_POLL_MS until QUIET_POLLS polls in a row find
-// nothing, when the watch is set again (and the file read once more, for what came in between).
+// then dropped and the file polled, every BURST_POLL_MS at first and less often (up to
+// MAX_BURST_POLL_MS) while output keeps coming, until QUIET_POLLS polls in a row find nothing, when
+// the watch is set again (and the file read once more, for what came in between). Each pass costs
+// the agent the same whatever it reads (and sends a WebSocket frame per attached client), so a
+// flood is read in few large chunks; a poll that finds nothing brings the period back down.
 import { constants, type FSWatcher, fstatSync, readSync, watch } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { ConsoleLogError, errnoCode } from './errors.ts';
@@ -16,8 +19,10 @@ const READ_CHUNK = 256 * 1024;
 export const DEFAULT_POLL_MS = 500;
 /** The fallback timer's period while fs.watch works: it only covers events inotify missed. */
 const WATCHED_POLL_MS = 2000;
-/** How often a file that is being written is read (at most BURST_POLL_MS behind the writer). */
+/** How often a file that is being written is read, at first (then at most that far behind). */
 export const BURST_POLL_MS = 25;
+/** The longest period while output keeps coming. */
+export const MAX_BURST_POLL_MS = 100;
 /** Empty polls in a row that end a burst: the watch is set again. */
 const QUIET_POLLS = 4;
 
@@ -40,6 +45,7 @@ export class FileFollower {
   /** Set while polling a burst of writes (no watch meanwhile). */
   private burst: NodeJS.Timeout | null = null;
   private quietPolls = 0;
+  private pollMs = BURST_POLL_MS;
   /** Bytes delivered so far: a poll that moved it was not quiet. */
   private delivered = 0;
   private closed = false;
@@ -113,6 +119,7 @@ export class FileFollower {
     if (this.closed || this.burst) return;
     this.disarm();
     this.quietPolls = 0;
+    this.pollMs = BURST_POLL_MS;
     this.burst = setTimeout(() => void this.poll(), 0);
     this.burst.unref();
   }
@@ -121,9 +128,11 @@ export class FileFollower {
     const before = this.delivered;
     await this.read();
     if (this.closed) return;
-    this.quietPolls = this.delivered === before ? this.quietPolls + 1 : 0;
+    const quiet = this.delivered === before;
+    this.quietPolls = quiet ? this.quietPolls + 1 : 0;
+    this.pollMs = quiet ? BURST_POLL_MS : Math.min(this.pollMs * 2, MAX_BURST_POLL_MS);
     if (this.quietPolls < QUIET_POLLS) {
-      this.burst = setTimeout(() => void this.poll(), BURST_POLL_MS);
+      this.burst = setTimeout(() => void this.poll(), this.pollMs);
       this.burst.unref();
       return;
     }

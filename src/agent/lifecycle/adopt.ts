@@ -20,6 +20,7 @@ export async function loadMicrovms(ctx: LifecycleContext): Promise<void> {
   await mkdir(microvmsDir, { recursive: true, mode: 0o700 });
   await chmod(microvmsDir, 0o700);
   await ctx.fifos.prepare();
+  await ctx.rootfsSpares.prepare();
   const dirs = (await readdir(microvmsDir)).sort();
   for (const id of dirs) {
     if (!ID_PATTERN.test(id)) continue;

@@ -3,8 +3,8 @@ import type { AgentConfig } from '../config.ts';
 import type { EventLog } from '../events/event-log.ts';
 import type { Logger } from '../log.ts';
 import type { NetworkService } from '../net/service.ts';
-import type { FifoSpares } from './fifo-spares.ts';
 import type { MicrovmRegistry } from './registry.ts';
+import type { Spares } from './spares.ts';
 
 export interface LifecycleContext {
   readonly config: AgentConfig;
@@ -17,7 +17,9 @@ export interface LifecycleContext {
   /** Where every state change, create, exit and removal is announced (GET /agent/events). */
   readonly events: EventLog;
   /** Console FIFOs made ahead of creates. */
-  readonly fifos: FifoSpares;
+  readonly fifos: Spares;
+  /** Copies of the default rootfs made ahead of creates. */
+  readonly rootfsSpares: Spares;
   /** The default network (taps, addresses, rules); see src/agent/net. */
   readonly network: NetworkService;
 }

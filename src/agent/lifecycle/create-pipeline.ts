@@ -15,6 +15,7 @@ import { vsockConfigure } from '../guest/vsock.ts';
 import { MicrovmEntry, type MicrovmPaths, ROOTFS_COPY_NAME } from '../microvm-entry.ts';
 import { readProcStat } from '../proc.ts';
 import type { LifecycleContext } from './context.ts';
+import { mkfifo } from './spares.ts';
 import { recordExit, waitFor } from './supervise.ts';
 import { transition } from './transition.ts';
 
@@ -93,9 +94,11 @@ export const filesRootfs: CreateStep = {
     ctx.rootfs = ctx.params.configure ? ctx.rootfsSource : '';
     if (ctx.params.configure && ctx.defaultRootfs) {
       // Several microVMs writing one ext4 image would corrupt it: each gets its own copy,
-      // sparse (or a reflink), so it costs next to nothing up front. It runs while firecracker
-      // starts: nothing needs it before the drive is configured.
+      // sparse (or a reflink), so it costs next to nothing up front. A spare copy made after the
+      // last create is renamed into place; without one, the copy runs while firecracker starts:
+      // nothing needs it before the drive is configured.
       ctx.rootfs = ctx.paths.rootfsCopy;
+      if (await ctx.agent.rootfsSpares.take(ctx.paths.rootfsCopy)) return;
       ctx.afterSpawn.push(() => {
         ctx.rootfsReady = copySparse(ctx.rootfsSource, ctx.paths.rootfsCopy).then(
           () => null,
@@ -130,7 +133,7 @@ export const filesLogs: CreateStep = {
 export const consoleFifo: CreateStep = {
   name: 'console.fifo',
   async run(ctx) {
-    await ctx.agent.fifos.take(ctx.paths.consoleIn);
+    if (!(await ctx.agent.fifos.take(ctx.paths.consoleIn))) await mkfifo(ctx.paths.consoleIn);
     // O_RDWR: the open never blocks waiting for a writer, and firecracker (which inherits it)
     // is a writer itself, so its stdin never sees EOF when console clients come and go.
     ctx.fifoFd = openSync(ctx.paths.consoleIn, constants.O_RDWR | constants.O_NONBLOCK);

@@ -139,5 +139,6 @@ export async function createMicrovm(
   } finally {
     registry.release(id, name);
     agent.fifos.refillSoon();
+    agent.rootfsSpares.refillSoon();
   }
 }

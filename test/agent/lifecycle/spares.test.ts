@@ -1,6 +1,10 @@
-// Console FIFOs made ahead of creates: one spare waits in <state-dir>/spare-fifos, owner-only; a
-// create takes it (its console still works) and a new spare follows; a restart starts afresh.
-import { lstatSync, readdirSync } from 'node:fs';
+// Files made ahead of creates. Console FIFOs: one spare waits in <state-dir>/spare-fifos,
+// owner-only; a create takes it (its console still works) and a new spare follows; a restart starts
+// afresh. Rootfs copies: one in <state-dir>/spare-rootfs, taken by a create of the default rootfs;
+// a spare made before the default rootfs was rewritten is never used.
+import { createHash } from 'node:crypto';
+import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type StartedAgent, startAgent } from '../../support/agent.ts';
@@ -17,6 +21,8 @@ afterAll(async () => {
 });
 
 const spares = (): string[] => readdirSync(join(agent.stateDir, 'spare-fifos')).sort();
+const rootfsSpares = (): string[] => readdirSync(join(agent.stateDir, 'spare-rootfs')).sort();
+const sha = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex');
 
 describe('spare console FIFOs', () => {
   test('one owner-only spare is ready; a create takes it and a new one is made', async () => {
@@ -62,5 +68,28 @@ describe('spare console FIFOs', () => {
     const after = spares();
     expect(after).toHaveLength(1);
     expect(after).not.toEqual(before);
+  });
+});
+
+describe('spare rootfs copies', () => {
+  test('a create of the default rootfs takes the spare (same bytes, owner-only) and a new one follows', async () => {
+    const [spare] = await waitUntil(() => rootfsSpares().length === 1 && rootfsSpares(), 'a spare rootfs');
+    const sparePath = join(agent.stateDir, 'spare-rootfs', spare ?? '');
+    const ino = statSync(sparePath).ino;
+    expect(statSync(sparePath).mode & 0o777).toBe(0o600);
+    expect(lstatSync(join(agent.stateDir, 'spare-rootfs')).mode & 0o777).toBe(0o700);
+    const vm = await createVm(agent, { name: 'rootfs-user' });
+    const copy = join(agent.stateDir, 'microvms', vm.id, 'rootfs.ext4');
+    expect(statSync(copy).ino).toBe(ino);
+    expect(sha(copy)).toBe(sha(agent.rootfs));
+    await waitUntil(() => rootfsSpares().length === 1 && rootfsSpares()[0] !== spare, 'a new spare rootfs');
+  });
+
+  test('after the default rootfs is rewritten, a create gets the new bytes, never the stale spare', async () => {
+    await waitUntil(() => rootfsSpares().length === 1, 'a spare rootfs');
+    await writeFile(agent.rootfs, Buffer.alloc(96 * 1024, 0x5a));
+    const vm = await createVm(agent, { name: 'rootfs-new' });
+    expect(sha(join(agent.stateDir, 'microvms', vm.id, 'rootfs.ext4'))).toBe(sha(agent.rootfs));
+    expect(agent.stderr()).toMatch(/spare rootfs copy is stale/);
   });
 });
