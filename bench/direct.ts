@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { copySparse } from '../src/agent/files.ts';
 import { DEFAULT_BOOT_ARGS } from '../src/api/schemas.ts';
 import { FirecrackerClient, launchFirecracker } from '../src/firecracker/index.ts';
 import { waitUntil } from '../test/support/proc.ts';
@@ -14,7 +15,11 @@ export interface BootFiles {
   rootfs: string;
 }
 
-/** Launch + metrics + configure + InstanceStart: the Firecracker calls the agent makes for `POST /agent/microvms`. */
+/**
+ * Launch + metrics + configure + InstanceStart: the Firecracker calls the agent makes for `POST
+ * /agent/microvms` with its default rootfs, and what a user doing it by hand needs for them: the
+ * microVM's own sparse copy of the rootfs (started while firecracker starts) and a vsock socket.
+ */
 export async function directCreate(
   cleanup: Cleanup,
   binary: string,
@@ -27,19 +32,27 @@ export async function directCreate(
   const t0 = now();
   const metrics = join(dir, `${id}.metrics.json`);
   await writeFile(metrics, '', { mode: 0o600 });
+  const rootfs = join(dir, `${id}.rootfs.ext4`);
+  let copied: Promise<void> = Promise.resolve();
   const fc = await launchFirecracker({
     binary,
     socketPath,
     id,
     stdoutPath: join(dir, `${id}.console.log`),
     logPath: join(dir, `${id}.firecracker.log`),
+    // While firecracker starts: nothing needs the copy before the drive is configured.
+    afterSpawn: () => {
+      copied = copySparse(files.rootfs, rootfs);
+    },
   });
   const stop = async (): Promise<void> => killGroup({ pid: fc.pid });
   cleanup.add(stop);
   const client = new FirecrackerClient(socketPath);
   // The agent sets the metrics file first: the same Firecracker calls, made directly.
   await client.putMetrics({ metrics_path: metrics });
-  await configureAndBoot(client, files, boot);
+  await client.putVsock({ guest_cid: 3, uds_path: join(dir, `${id}.vsock`) });
+  await copied;
+  await configureAndBoot(client, { ...files, rootfs }, boot);
   return { ms: now() - t0, stop };
 }
 
