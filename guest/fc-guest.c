@@ -92,8 +92,11 @@ static void op_shutdown(int conn) {
   signal(SIGTERM, SIG_IGN);
   signal(SIGHUP, SIG_IGN);
   /* Give processes a moment to exit cleanly (up to 300 ms, less when they are gone sooner), then
-   * stop them, flush, and leave the root read-only. */
+   * stop them, flush, and leave the root read-only. SIGHUP after SIGTERM, as systemd's SendSIGHUP
+   * does: an interactive shell (the console's) ignores TERM but ends on HUP, so the wait is not
+   * spent on it. */
   kill(-1, SIGTERM);
+  kill(-1, SIGHUP);
   for (int i = 0; i < 15 && others_left(); i++) {
     struct timespec d = {0, 20 * 1000 * 1000};
     nanosleep(&d, NULL);
