@@ -276,6 +276,7 @@ async function snapshotLoad(mac: EmulatedMac): Promise<void> {
   const source = 'bench-snap-src';
   const paths = ['--snapshot-path', '/var/tmp/bench-snap.state', '--mem-path', '/var/tmp/bench-snap.mem'];
   await timedOk(mac, ['run', '-b', '--wait', '--name', source]);
+  let sourceUp = true;
   const cold: number[] = [];
   const loaded: number[] = [];
   try {
@@ -283,6 +284,7 @@ async function snapshotLoad(mac: EmulatedMac): Promise<void> {
     await timedOk(mac, ['snapshots', 'create', source, ...paths]);
     // The source gives its address up: the restored microVMs keep the guest's network.
     await mac.fcm(['microvm', 'rm', '-f', source]);
+    sourceUp = false;
     for (let i = 0; i < N_BOOT; i++) {
       const coldName = `bench-cold-${i}`;
       cold.push(await untilConsoleAnswers(mac, [['run', '-b', '--name', coldName]], coldName));
@@ -301,7 +303,7 @@ async function snapshotLoad(mac: EmulatedMac): Promise<void> {
       await mac.fcm(['microvm', 'rm', '-f', name]);
     }
   } finally {
-    await mac.fcm(['microvm', 'rm', '-f', source]);
+    if (sourceUp) await mac.fcm(['microvm', 'rm', '-f', source]);
     await mac.tart([
       ...['exec', VM_NAME, 'sudo', 'rm', '-f', '/var/tmp/bench-snap.state', '/var/tmp/bench-snap.mem'],
       ...['/var/tmp/bench-snap.state.rootfs', '/var/tmp/bench-snap.state.fc-macos.json'],
