@@ -32,6 +32,11 @@ export interface SpareKind {
   /** For logs: "console FIFO", "rootfs copy". */
   readonly what: string;
   readonly suffix: string;
+  /**
+   * Too slow to hold up the agent's start (a copy of an image): the first one is made in the
+   * background, after the agent listens. Otherwise it is ready before the first request.
+   */
+  readonly slow?: boolean;
   /** Makes one at path; resolves to its stamp (see stamp), null for kinds that never go stale. */
   make(path: string): Promise<string | null>;
   /** The stamp a spare must still carry to be used; absent for kinds that never go stale. */
@@ -58,7 +63,8 @@ export class Spares {
     await mkdir(this.dir, { mode: 0o700 });
     await chmod(this.dir, 0o700);
     this.enabled = true;
-    await this.refillNow();
+    if (this.kind.slow) this.refillSoon();
+    else await this.refillNow();
   }
 
   /** Moves a ready spare to dest; false when none is ready or usable (the caller makes its own). */
@@ -132,6 +138,7 @@ export function rootfsSpare(source: string): SpareKind {
     dir: SPARE_ROOTFS_DIR,
     what: 'rootfs copy',
     suffix: '.ext4',
+    slow: true,
     async make(path) {
       const before = await identity(source);
       await copySparse(source, path);
