@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { noReactDevtools } from './esbuild-ink.mjs';
+import { inlineResponseSchemas } from './esbuild-response-schemas.mjs';
 
 // ws, commander and yaml are CommonJS: inside an ESM bundle their require() calls need a real
 // require. Made on first use: most CLI chunks never call it, and createRequire is not free.
@@ -29,6 +30,8 @@ const common = {
 // rest stay.
 await mkdir('dist', { recursive: true });
 for (const f of await readdir('dist')) if (/^cli-[A-Z0-9]+\.mjs$/.test(f)) await rm(`dist/${f}`);
+// The SDK's answer checks as JSON, so reading from the agent loads no zod.
+const responseSchemas = await inlineResponseSchemas();
 await Promise.all([
   // The dashboard's Ink and React are in their own chunks, loaded only when `dashboard` runs.
   build({
@@ -39,7 +42,7 @@ await Promise.all([
     chunkNames: 'cli-[hash]',
     outExtension: { '.js': '.mjs' },
     target: 'node20',
-    plugins: [noReactDevtools],
+    plugins: [noReactDevtools, responseSchemas],
     // React picks its build from NODE_ENV at run time; unset (as it is for a user) means the
     // development build, several times slower per render and allocating debug stacks per element.
     define: { 'process.env.NODE_ENV': '"production"' },
@@ -50,6 +53,7 @@ await Promise.all([
     banner: { js: requireShim },
     entryPoints: ['src/client/index.ts'],
     outfile: 'dist/sdk.mjs',
+    plugins: [responseSchemas],
     target: 'node20',
   }),
 ]);

@@ -61,8 +61,7 @@ export const guestTransferSummary = z.object({
 });
 export type GuestTransferSummary = z.infer<typeof guestTransferSummary>;
 
-/** The content type of a file tree in fc-guest's frames (docs/guest-protocol.md). */
-export const GUEST_TREE_CONTENT_TYPE = 'application/vnd.fc-macos.guest-tree';
+export { GUEST_TREE_CONTENT_TYPE } from './wire.ts';
 
 /**
  * The WebSocket exec (GET .../exec with Upgrade: websocket): the client's first message, as text.
@@ -113,5 +112,4 @@ export const guestExecEvent = z.discriminatedUnion('type', [
 ]);
 export type GuestExecEvent = z.infer<typeof guestExecEvent>;
 
-export const EXEC_STDOUT = 1;
-export const EXEC_STDERR = 2;
+export { EXEC_STDERR, EXEC_STDOUT } from './wire.ts';

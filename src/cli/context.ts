@@ -50,7 +50,8 @@ export class Output {
 }
 
 export interface CommandContext<O> {
-  cmd: Command;
+  /** The command's words after the program's, e.g. "boot set" (for messages). */
+  words: string;
   opts: O;
   /** Positional arguments after commander's parsing. */
   args: unknown[];
@@ -64,36 +65,60 @@ export function globalsOf(cmd: Command): GlobalFlags {
   return cmd.optsWithGlobals() as GlobalFlags;
 }
 
-/** Wraps a command body: builds the context, reports errors, sets the exit code. */
+/** What a command was given, however it was parsed (commander, or fast-list.ts for `ls`). */
+export interface Invocation<O> {
+  /** The command's own name, e.g. "list" (for messages). */
+  name: string;
+  /** See CommandContext.words. */
+  words: string;
+  opts: O;
+  args: unknown[];
+  globals: GlobalFlags;
+}
+
+/** Runs a command body: builds the context, reports errors, sets the exit code. */
+export async function runAction<O>(
+  body: (ctx: CommandContext<O>) => Promise<number | undefined>,
+  inv: Invocation<O>,
+): Promise<void> {
+  const json = Boolean(inv.globals.json);
+  const out = new Output(json);
+  let client: Promise<AgentClient> | null = null;
+  const ctx: CommandContext<O> = {
+    words: inv.words,
+    opts: inv.opts,
+    args: inv.args,
+    json,
+    out,
+    globals: inv.globals,
+    client: () => {
+      // The client loads when a command first talks to the agent.
+      client ??= import('./agent.ts').then((m) => m.connectAgent(inv.globals));
+      return client;
+    },
+  };
+  try {
+    // An empty NAME ('' from a shell variable that was not set) never means anything.
+    for (const a of ctx.args.flat())
+      if (a === '') throw new UsageError(`${inv.name}: a NAME is empty; give a microVM name or id`);
+    process.exitCode = (await body(ctx)) ?? 0;
+  } catch (err) {
+    process.exitCode = await out.error(err);
+  }
+}
+
+/** Wraps a command body for commander. */
 export function action<O>(
   body: (ctx: CommandContext<O>) => Promise<number | undefined>,
 ): (...params: unknown[]) => Promise<void> {
-  return async (...params: unknown[]) => {
+  return (...params: unknown[]) => {
     const cmd = params[params.length - 1] as Command;
-    const globals = globalsOf(cmd);
-    const json = Boolean(globals.json);
-    const out = new Output(json);
-    let client: Promise<AgentClient> | null = null;
-    const ctx: CommandContext<O> = {
-      cmd,
+    return runAction(body, {
+      name: cmd.name(),
+      words: cmd.parent?.parent ? `${cmd.parent.name()} ${cmd.name()}` : cmd.name(),
       opts: cmd.opts() as O,
       args: params.slice(0, -2),
-      json,
-      out,
-      globals,
-      client: () => {
-        // The client, and zod with it, loads when a command first talks to the agent.
-        client ??= import('./agent.ts').then((m) => m.connectAgent(globals));
-        return client;
-      },
-    };
-    try {
-      // An empty NAME ('' from a shell variable that was not set) never means anything.
-      for (const a of ctx.args.flat())
-        if (a === '') throw new UsageError(`${cmd.name()}: a NAME is empty; give a microVM name or id`);
-      process.exitCode = (await body(ctx)) ?? 0;
-    } catch (err) {
-      process.exitCode = await out.error(err);
-    }
+      globals: globalsOf(cmd),
+    });
   };
 }

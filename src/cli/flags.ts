@@ -3,7 +3,8 @@
 // They throw commander's InvalidArgumentError: commander prefixes the flag and exits with 2.
 import { InvalidArgumentError } from 'commander';
 import type { z } from 'zod';
-import { MAC_PATTERN, type PortMapping, parsePublish } from '../api/network.ts';
+import { MAC_PATTERN, type PortMapping } from '../api/network.ts';
+import { parsePublish } from '../api/publish.ts';
 import {
   type CreateMicrovmRequest,
   createMicrovmRequest,

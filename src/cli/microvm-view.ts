@@ -1,6 +1,6 @@
 // Human views of microVMs: the list table, the status page, the summary. Pure functions of the
 // API objects (plus a clock and a paint function) so their output is testable as text.
-import { formatPublish } from '../api/network.ts';
+import { formatPublish } from '../api/publish.ts';
 import type { Microvm, MicrovmState } from '../api/schemas.ts';
 import { readableConsoleText } from './console-text.ts';
 import {

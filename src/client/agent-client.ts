@@ -1,29 +1,24 @@
-// The typed client of fc-agent's HTTP API (docs/agent-api.md). Every response body is parsed with
-// the API's zod schemas (src/api/schemas.ts), so a caller gets exactly the documented shapes.
+// The typed client of fc-agent's HTTP API (docs/agent-api.md). Every response body is checked
+// against the API's zod schemas (src/api/schemas.ts, run as JSON Schemas: checks.ts), so a caller
+// gets exactly the documented shapes.
 
 import type { Socket } from 'node:net';
-import { z } from 'zod';
 import type { AgentEvent } from '../api/events.ts';
 import type { GuestExecRequest, GuestExecStreamRequest, GuestStatusResponse } from '../api/guest.ts';
 import { DEFAULT_STOP_TIMEOUT_S, SNAPSHOT_TIMEOUT_MS } from '../api/limits.ts';
-import {
-  type CreateMicrovmRequest,
-  type HealthResponse,
-  healthResponse,
-  type LogSource,
-  type Microvm,
-  type MicrovmList,
-  microvm,
-  microvmList,
-  type StatsResponse,
-  type StopMicrovmRequest,
-  type StopMicrovmResponse,
-  statsResponse,
-  stopMicrovmResponse,
-  type VersionResponse,
-  versionResponse,
+import type {
+  CreateMicrovmRequest,
+  HealthResponse,
+  LogSource,
+  Microvm,
+  MicrovmList,
+  StatsResponse,
+  StopMicrovmRequest,
+  StopMicrovmResponse,
+  VersionResponse,
 } from '../api/schemas.ts';
 import type { TransferOptions } from '../guest-protocol/tree.ts';
+import { checks } from './checks.ts';
 import { type ConsoleConnection, openConsole } from './console.ts';
 import { type EventsOptions, readEvents } from './events.ts';
 import { type ExecStream, type ExecStreamHandlers, openExecStream } from './exec-stream.ts';
@@ -134,33 +129,33 @@ export class AgentClient {
   }
 
   health(): Promise<HealthResponse> {
-    return this.http.json('GET', '/health', healthResponse);
+    return this.http.json('GET', '/health', checks.healthResponse);
   }
 
   version(): Promise<VersionResponse> {
-    return this.http.json('GET', '/agent/version', versionResponse);
+    return this.http.json('GET', '/agent/version', checks.versionResponse);
   }
 
   stats(): Promise<StatsResponse> {
-    return this.http.json('GET', '/agent/stats', statsResponse);
+    return this.http.json('GET', '/agent/stats', checks.statsResponse);
   }
 
   async listMicrovms(): Promise<Microvm[]> {
-    const list: MicrovmList = await this.http.json('GET', '/agent/microvms', microvmList);
+    const list: MicrovmList = await this.http.json('GET', '/agent/microvms', checks.microvmList);
     return list.microvms;
   }
 
   /** Creates a microVM; with `start: false` firecracker runs configured but not booted. */
   createMicrovm(req: CreateMicrovmRequest): Promise<Microvm> {
     // Creating includes launching firecracker and booting: allow more than a plain request.
-    return this.http.json('POST', '/agent/microvms', microvm, {
+    return this.http.json('POST', '/agent/microvms', checks.microvm, {
       json: req,
       timeoutMs: this.http.timeoutMs * 2,
     });
   }
 
   getMicrovm(idOrName: string): Promise<Microvm> {
-    return this.http.json('GET', this.vmPath(idOrName), microvm);
+    return this.http.json('GET', this.vmPath(idOrName), checks.microvm);
   }
 
   /** Kills a live firecracker and removes every file of the microVM. */
@@ -176,34 +171,34 @@ export class AgentClient {
     } catch {
       return null;
     }
-    const parsed = z.object({ microvm }).or(microvm).safeParse(json);
+    const parsed = checks.deleteMicrovmResponse.safeParse(json);
     if (!parsed.success) return null;
     return 'microvm' in parsed.data ? parsed.data.microvm : parsed.data;
   }
 
   /** Boots a microVM in state `created` (InstanceStart). */
   start(idOrName: string): Promise<Microvm> {
-    return this.http.json('POST', this.vmPath(idOrName, '/start'), microvm, { json: {} });
+    return this.http.json('POST', this.vmPath(idOrName, '/start'), checks.microvm, { json: {} });
   }
 
   stop(idOrName: string, req: StopMicrovmRequest = {}): Promise<StopMicrovmResponse> {
     const graceS = req.force ? 0 : (req.timeout_s ?? DEFAULT_STOP_TIMEOUT_S);
-    return this.http.json('POST', this.vmPath(idOrName, '/stop'), stopMicrovmResponse, {
+    return this.http.json('POST', this.vmPath(idOrName, '/stop'), checks.stopMicrovmResponse, {
       json: req,
       timeoutMs: graceS * 1000 + this.http.timeoutMs,
     });
   }
 
   kill(idOrName: string): Promise<Microvm> {
-    return this.http.json('POST', this.vmPath(idOrName, '/kill'), microvm, { json: {} });
+    return this.http.json('POST', this.vmPath(idOrName, '/kill'), checks.microvm, { json: {} });
   }
 
   pause(idOrName: string): Promise<Microvm> {
-    return this.http.json('POST', this.vmPath(idOrName, '/pause'), microvm, { json: {} });
+    return this.http.json('POST', this.vmPath(idOrName, '/pause'), checks.microvm, { json: {} });
   }
 
   resume(idOrName: string): Promise<Microvm> {
-    return this.http.json('POST', this.vmPath(idOrName, '/resume'), microvm, { json: {} });
+    return this.http.json('POST', this.vmPath(idOrName, '/resume'), checks.microvm, { json: {} });
   }
 
   /**

@@ -1,7 +1,8 @@
 // Typed failures of the SDK. Each says which layer failed: the agent answered with an error
 // (AgentApiError), refused the token (AgentAuthError), did not answer at all
 // (AgentUnreachableError), or answered something this SDK does not understand (AgentProtocolError).
-import { errorResponse } from '../api/schemas.ts';
+
+import { checks } from './checks.ts';
 
 export type AgentClientErrorCode =
   | 'agent_unreachable'
@@ -155,7 +156,7 @@ export function errorFromAnswer(
   } catch {
     parsed = undefined;
   }
-  const body = errorResponse.safeParse(parsed);
+  const body = checks.errorResponse.safeParse(parsed);
   if (status === 401) {
     return new AgentAuthError(
       ctx.baseUrl,

@@ -1,7 +1,8 @@
 // The agent's event stream (GET /agent/events, Server-Sent Events) as an async iterable of parsed
 // events. It ends when the agent ends the stream (shutdown) or the caller aborts; to go on after
 // that, ask again with `since` set to the last seq seen.
-import { type AgentEvent, agentEvent } from '../api/events.ts';
+import type { AgentEvent } from '../api/events.ts';
+import { agentEventTypes, checks } from './checks.ts';
 import { AgentProtocolError } from './errors.ts';
 import type { AgentHttp } from './http.ts';
 
@@ -12,7 +13,7 @@ export interface EventsOptions {
   signal?: AbortSignal;
 }
 
-const KNOWN_TYPES = new Set<string>(agentEvent.options.map((o) => o.shape.type.value));
+const KNOWN_TYPES = new Set(agentEventTypes());
 
 interface SseMessage {
   event: string;
@@ -85,12 +86,12 @@ function parseEvent(http: AgentHttp, m: SseMessage): AgentEvent {
   } catch {
     throw new AgentProtocolError(http.baseUrl, `GET /agent/events with a ${m.event} event that is not JSON`);
   }
-  const parsed = agentEvent.safeParse(json);
+  const parsed = checks.agentEvent.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
+    const { path, message } = parsed.error;
     throw new AgentProtocolError(
       http.baseUrl,
-      `GET /agent/events with an unexpected ${m.event} event (${issue?.path.join('.') || 'the event'}: ${issue?.message ?? 'invalid'})`,
+      `GET /agent/events with an unexpected ${m.event} event (${path || 'the event'}: ${message})`,
     );
   }
   return parsed.data;

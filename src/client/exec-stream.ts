@@ -1,13 +1,9 @@
 // The SDK's streaming exec: one WebSocket per command (GET .../exec; message shapes in
 // src/api/guest.ts). Output arrives through the handlers as it is produced.
 import type WebSocket from 'ws';
-import {
-  EXEC_STDERR,
-  EXEC_STDOUT,
-  type GuestExecControl,
-  type GuestExecStreamRequest,
-  guestExecEvent,
-} from '../api/guest.ts';
+import type { GuestExecControl, GuestExecEvent, GuestExecStreamRequest } from '../api/guest.ts';
+import { EXEC_STDERR, EXEC_STDOUT } from '../api/wire.ts';
+import { checks } from './checks.ts';
 import { AgentApiError, AgentProtocolError, describeNetworkError, errorFromAnswer } from './errors.ts';
 import type { AgentHttp } from './http.ts';
 
@@ -104,9 +100,11 @@ export async function openExecStream(
         else if (kind === EXEC_STDERR) handlers.onStderr?.(body);
         return;
       }
-      let ev: ReturnType<typeof guestExecEvent.parse>;
+      let ev: GuestExecEvent;
       try {
-        ev = guestExecEvent.parse(JSON.parse(data.toString()));
+        const parsed = checks.guestExecEvent.safeParse(JSON.parse(data.toString()));
+        if (!parsed.success) throw new Error(parsed.error.message);
+        ev = parsed.data;
       } catch {
         fail(
           new AgentProtocolError(http.baseUrl, `exec: unexpected message ${data.toString().slice(0, 80)}`),

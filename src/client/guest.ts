@@ -3,19 +3,16 @@
 import { stat } from 'node:fs/promises';
 import { basename, posix } from 'node:path';
 import { Readable } from 'node:stream';
-import {
-  GUEST_TREE_CONTENT_TYPE,
-  type GuestExecRequest,
-  type GuestStatResponse,
-  type GuestStatusResponse,
-  type GuestTransferSummary,
-  guestExecResponse,
-  guestStatResponse,
-  guestStatusResponse,
-  guestTransferSummary,
+import type {
+  GuestExecRequest,
+  GuestStatResponse,
+  GuestStatusResponse,
+  GuestTransferSummary,
 } from '../api/guest.ts';
+import { GUEST_TREE_CONTENT_TYPE } from '../api/wire.ts';
 import { FrameDecoder } from '../guest-protocol/frames.ts';
 import { type TransferOptions, TreeWriter, treeFrames } from '../guest-protocol/tree.ts';
+import { checks } from './checks.ts';
 import { AgentClientError, AgentProtocolError } from './errors.ts';
 import type { AgentHttp } from './http.ts';
 
@@ -47,7 +44,7 @@ export class GuestApi {
   ) {}
 
   status(idOrName: string): Promise<GuestStatusResponse> {
-    return this.http.json('GET', this.vmPath(idOrName, '/guest'), guestStatusResponse);
+    return this.http.json('GET', this.vmPath(idOrName, '/guest'), checks.guestStatusResponse);
   }
 
   async exec(
@@ -58,7 +55,7 @@ export class GuestApi {
     const body =
       stdin === undefined ? rest : { ...rest, stdin_base64: Buffer.from(stdin).toString('base64') };
     const timeoutMs = (req.timeout_ms ?? 0) > 0 ? (req.timeout_ms ?? 0) + 30_000 : 2_147_483_647;
-    const r = await this.http.json('POST', this.vmPath(idOrName, '/exec'), guestExecResponse, {
+    const r = await this.http.json('POST', this.vmPath(idOrName, '/exec'), checks.guestExecResponse, {
       json: body,
       timeoutMs,
     });
@@ -72,7 +69,7 @@ export class GuestApi {
   }
 
   statPath(idOrName: string, path: string): Promise<GuestStatResponse> {
-    return this.http.json('GET', this.vmPath(idOrName, '/files/stat'), guestStatResponse, {
+    return this.http.json('GET', this.vmPath(idOrName, '/files/stat'), checks.guestStatResponse, {
       query: { path },
     });
   }
@@ -106,8 +103,13 @@ export class GuestApi {
       throw this.http.unreachable(err instanceof Error ? err.message : String(err));
     });
     if (!res.ok) return this.http.fail('PUT', path, res);
-    const summary = guestTransferSummary.parse(await res.json());
-    return { ...summary, dest };
+    const parsed = checks.guestTransferSummary.safeParse(await res.json().catch(() => undefined));
+    if (!parsed.success)
+      throw new AgentProtocolError(
+        this.http.baseUrl,
+        `PUT ${path} with an unexpected summary (${parsed.error.path || 'the body'}: ${parsed.error.message})`,
+      );
+    return { ...parsed.data, dest };
   }
 
   /** Copies a file or directory out of the microVM, with copyIn's rules applied to `local`. */

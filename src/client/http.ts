@@ -1,5 +1,5 @@
 // One place that sends a request to the agent and turns every failure into a typed error.
-import type { z } from 'zod';
+import type { Check } from '../api/json-check.ts';
 import {
   AgentProtocolError,
   AgentUnreachableError,
@@ -128,13 +128,8 @@ export class AgentHttp {
     });
   }
 
-  /** A JSON request whose 2xx body is parsed with `schema`. */
-  async json<S extends z.ZodType>(
-    method: string,
-    path: string,
-    schema: S,
-    opts: SendOptions = {},
-  ): Promise<z.infer<S>> {
+  /** A JSON request whose 2xx body is checked (and completed, as zod would) by `check`. */
+  async json<T>(method: string, path: string, check: Check<T>, opts: SendOptions = {}): Promise<T> {
     const res = await this.send(method, path, opts);
     if (!res.ok) return this.fail(method, path, res);
     const text = await readText(res, this);
@@ -147,13 +142,12 @@ export class AgentHttp {
         `${method} ${path} with a body that is not JSON (${snippet(text)})`,
       );
     }
-    const result = schema.safeParse(parsed);
+    const result = check.safeParse(parsed);
     if (!result.success) {
-      const issue = result.error.issues[0];
-      const where = issue?.path.join('.') || 'the body';
+      const { path: where, message } = result.error;
       throw new AgentProtocolError(
         this.baseUrl,
-        `${method} ${path} with an unexpected shape (${where}: ${issue?.message ?? 'invalid'})`,
+        `${method} ${path} with an unexpected shape (${where || 'the body'}: ${message})`,
       );
     }
     return result.data;

@@ -1,9 +1,9 @@
 // The client end of the agent's port-forward upgrade (src/api/network.ts PORT_FORWARD_PROTOCOL):
 // one call, one TCP connection to a guest port, as a socket of plain bytes.
-import { request as httpRequest } from 'node:http';
 import type { Socket } from 'node:net';
-import { PORT_FORWARD_PROTOCOL } from '../api/network.ts';
+import { PORT_FORWARD_PROTOCOL } from '../api/wire.ts';
 import { describeNetworkError, errorFromAnswer } from './errors.ts';
+import { requestFor } from './node-http.ts';
 
 export interface PortForwardTarget {
   baseUrl: string;
@@ -18,8 +18,7 @@ export async function openPortForward(t: PortForwardTarget, idOrName: string, po
   const url = new URL(
     `${t.baseUrl}/agent/microvms/${encodeURIComponent(idOrName)}/port-forward?port=${port}`,
   );
-  // node:https (and TLS) loads only for an https agent URL.
-  const request = url.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
+  const request = requestFor(url);
   return new Promise((resolve, reject) => {
     const req = request(url, {
       method: 'GET',

@@ -3,6 +3,7 @@
 // a short CLI command more than everything else it does (see bench/, "CLI start-up").
 import type { IncomingMessage, RequestOptions } from 'node:http';
 import { Readable } from 'node:stream';
+import { requestFor } from './node-http.ts';
 
 /** What the client needs of an answer: its status, then its body as text or as a stream. */
 export interface AgentResponse {
@@ -53,7 +54,7 @@ export function textAnswer(status: number, text: string): AgentResponse {
 /** Sends the request; resolves once the answer's headers are in. Rejects with node's own error. */
 export async function exchange(url: string, opts: ExchangeOptions): Promise<AgentResponse> {
   const u = new URL(url);
-  const { request } = u.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  const request = requestFor(u);
   const headers = { ...opts.headers };
   if (opts.body !== undefined) headers['content-length'] = String(Buffer.byteLength(opts.body));
   // A connection per request: a kept-alive socket would hold a short CLI process open until the

@@ -1,6 +1,7 @@
 // Published ports: the `-p [HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|/udp]` syntax and the check that a
 // host port is free (not another microVM's publication, not a socket a process holds).
-import { formatPublish, type PortMapping, parsePublish } from '../../api/network.ts';
+import type { PortMapping } from '../../api/network.ts';
+import { formatPublish, parsePublish } from '../../api/publish.ts';
 import { formatIpv4 } from './ipv4.ts';
 
 export type Protocol = PortMapping['protocol'];

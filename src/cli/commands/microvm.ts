@@ -21,8 +21,8 @@ import {
   parseVcpus,
 } from '../flag-parsers.ts';
 import { shortId } from '../format.ts';
-import type * as View from '../microvm-view.ts';
 import type { CreateFlags } from './create-request.ts';
+import { listAll, registerList, views } from './list.ts';
 import {
   addStopTimeout,
   type PauseOrResume,
@@ -80,32 +80,6 @@ function refuseJsonAttach(ctx: CommandContext<unknown>, what: string): void {
   if (ctx.json) {
     throw new UsageError(`${what} attaches the console, which is not JSON: use --background with --json`);
   }
-}
-
-/** The views load with the first command that prints microVMs (they bring the API's schemas). */
-const views = (): Promise<typeof View> => import('../microvm-view.ts');
-
-async function listAll(client: AgentClient): Promise<Microvm[]> {
-  return (await views()).sortMicrovms(await client.listMicrovms());
-}
-
-function registerList(parent: Command, name: string, aliases: string[] = []): void {
-  const cmd = parent
-    .command(name)
-    .description('list microVMs (sorted by name)')
-    .option('-q, --quiet', 'names only, one per line');
-  for (const a of aliases) cmd.alias(a);
-  cmd.action(
-    action<{ quiet?: boolean }>(async (ctx) => {
-      const v = await views();
-      const list = await listAll(await ctx.client());
-      if (ctx.json) ctx.out.data({ microvms: list });
-      else if (ctx.opts.quiet) for (const vm of list) ctx.out.line(vm.name);
-      else if (list.length === 0) ctx.out.line('no microVMs (`fc-macos run` starts one)');
-      else ctx.out.line(v.listTable(list, ctx.out.paint));
-      return 0;
-    }),
-  );
 }
 
 /** "ready" when fc-guest answers (a ping: reads nothing, changes nothing), else why not. */

@@ -29,11 +29,7 @@ export function nameFrom(positional: unknown, flag: string | undefined, command:
 }
 
 export function target(ctx: CommandContext<TargetFlags>): string {
-  return nameFrom(
-    ctx.args[0],
-    ctx.opts.name,
-    ctx.cmd.parent ? `${ctx.cmd.parent.name()} ${ctx.cmd.name()}` : ctx.cmd.name(),
-  );
+  return nameFrom(ctx.args[0], ctx.opts.name, ctx.words);
 }
 
 /** The body without its undefined fields (Firecracker refuses an explicit null). */

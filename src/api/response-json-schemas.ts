@@ -1,0 +1,54 @@
+// The JSON Schemas of every body the SDK reads from the agent, written by zod from the API's own
+// schemas (the one source of truth). The SDK checks answers with them through json-check.ts; the
+// build (scripts/build.mjs) runs this module once and puts its value in the bundles as plain JSON,
+// so a command that reads from the agent never loads zod. In the source tree (tests) it runs here.
+import { z } from 'zod';
+import { agentEvent } from './events.ts';
+import {
+  guestExecEvent,
+  guestExecResponse,
+  guestStatResponse,
+  guestStatusResponse,
+  guestTransferSummary,
+} from './guest.ts';
+import {
+  errorResponse,
+  healthResponse,
+  microvm,
+  microvmList,
+  statsResponse,
+  stopMicrovmResponse,
+  versionResponse,
+} from './schemas.ts';
+
+/** Every schema read from the agent, by the name the SDK uses. */
+export const responseSchemas = {
+  agentEvent,
+  errorResponse,
+  guestExecEvent,
+  guestExecResponse,
+  guestStatResponse,
+  guestStatusResponse,
+  guestTransferSummary,
+  healthResponse,
+  microvm,
+  microvmList,
+  statsResponse,
+  stopMicrovmResponse,
+  versionResponse,
+  /** DELETE answers `{ microvm }` (older agents: the record itself). */
+  deleteMicrovmResponse: z.union([z.object({ microvm }), microvm]),
+};
+
+export type ResponseSchemaName = keyof typeof responseSchemas;
+
+/**
+ * What a body may be on the wire ("input": defaults may be missing), which json-check.ts turns
+ * into what zod's parse gives back.
+ */
+export function responseJsonSchemas(): Record<ResponseSchemaName, Record<string, unknown>> {
+  const out = {} as Record<ResponseSchemaName, Record<string, unknown>>;
+  for (const [name, schema] of Object.entries(responseSchemas) as Array<[ResponseSchemaName, z.ZodType]>)
+    out[name] = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+  return out;
+}
