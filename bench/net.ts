@@ -247,15 +247,27 @@ export async function benchNet(cleanup: Cleanup, n: number): Promise<Row[]> {
   const dn = stats('direct TCP: new connection + round trip', direct.fresh);
   const fn = stats('port-forward: new connection + round trip', viaForward.fresh);
   const p50 = (r: Row): number => Number(r['p50 ms']);
+  // The issue asks for the figures; the goals are ours (two Node hops on loopback against a direct
+  // connection of ~0.05 ms), printed with whether this run met them.
+  const verdict = (value: number, limit: number, text: string): string =>
+    `${text}: ${value <= limit ? 'met' : 'NOT met'}`;
+  const added = (a: number, b: number): string => `+${(a - b).toFixed(2)}`;
   return [
-    { ...d, 'ratio p50': '1.00x', 'MiB/s (100 MiB)': '', goal: '' },
-    { ...f, 'ratio p50': ratio(p50(f), p50(d)), 'MiB/s (100 MiB)': '', goal: '≤ 3x' },
-    { ...dn, 'ratio p50': '1.00x', 'MiB/s (100 MiB)': '', goal: '' },
+    { ...d, 'ratio p50': '1.00x', 'added ms p50': '', 'MiB/s (100 MiB)': '', goal: '' },
+    {
+      ...f,
+      'ratio p50': ratio(p50(f), p50(d)),
+      'added ms p50': added(p50(f), p50(d)),
+      'MiB/s (100 MiB)': '',
+      goal: verdict(p50(f) / p50(d), 3, '≤ 3x'),
+    },
+    { ...dn, 'ratio p50': '1.00x', 'added ms p50': '', 'MiB/s (100 MiB)': '', goal: '' },
     {
       ...fn,
       'ratio p50': ratio(p50(fn), p50(dn)),
+      'added ms p50': added(p50(fn), p50(dn)),
       'MiB/s (100 MiB)': '',
-      goal: '≤ 5x (an upgrade per connection)',
+      goal: verdict(p50(fn) / p50(dn), 5, '≤ 5x (an upgrade per connection)'),
     },
     {
       path: 'direct TCP: 100 MiB download',
@@ -263,6 +275,7 @@ export async function benchNet(cleanup: Cleanup, n: number): Promise<Row[]> {
       'p50 ms': direct.transferMs,
       'MiB/s (100 MiB)': mbps(direct.transferMs),
       'ratio p50': '1.00x',
+      'added ms p50': '',
       goal: '',
     },
     {
@@ -271,7 +284,12 @@ export async function benchNet(cleanup: Cleanup, n: number): Promise<Row[]> {
       'p50 ms': viaForward.transferMs,
       'MiB/s (100 MiB)': mbps(viaForward.transferMs),
       'ratio p50': ratio(viaForward.transferMs, direct.transferMs),
-      goal: '≤ 2x (at least half the direct throughput)',
+      'added ms p50': added(viaForward.transferMs, direct.transferMs),
+      goal: verdict(
+        viaForward.transferMs / direct.transferMs,
+        2,
+        '≤ 2x (at least half the direct throughput)',
+      ),
     },
   ];
 }
