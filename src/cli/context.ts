@@ -65,7 +65,7 @@ export function globalsOf(cmd: Command): GlobalFlags {
   return cmd.optsWithGlobals() as GlobalFlags;
 }
 
-/** What a command was given, however it was parsed (commander, or fast-list.ts for `ls`). */
+/** What a command was given, however it was parsed (commander, or commands/list.ts for `ls`). */
 export interface Invocation<O> {
   /** The command's own name, e.g. "list" (for messages). */
   name: string;

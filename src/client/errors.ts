@@ -1,7 +1,6 @@
 // Typed failures of the SDK. Each says which layer failed: the agent answered with an error
 // (AgentApiError), refused the token (AgentAuthError), did not answer at all
 // (AgentUnreachableError), or answered something this SDK does not understand (AgentProtocolError).
-
 import { checks } from './checks.ts';
 
 export type AgentClientErrorCode =
