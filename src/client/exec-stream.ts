@@ -1,7 +1,7 @@
 // The SDK's streaming exec: one WebSocket per command (GET .../exec; message shapes in
 // src/api/guest.ts). Output arrives through the handlers as it is produced.
 import type WebSocket from 'ws';
-import type { GuestExecControl, GuestExecEvent, GuestExecStreamRequest } from '../api/guest.ts';
+import type { GuestExecControl, GuestExecStreamRequest } from '../api/guest.ts';
 import { EXEC_STDERR, EXEC_STDOUT } from '../api/wire.ts';
 import { checks } from './checks.ts';
 import { AgentApiError, AgentProtocolError, describeNetworkError, errorFromAnswer } from './errors.ts';
@@ -100,17 +100,20 @@ export async function openExecStream(
         else if (kind === EXEC_STDERR) handlers.onStderr?.(body);
         return;
       }
-      let ev: GuestExecEvent;
+      let json: unknown;
       try {
-        const parsed = checks.guestExecEvent.safeParse(JSON.parse(data.toString()));
-        if (!parsed.success) throw new Error(parsed.error.message);
-        ev = parsed.data;
+        json = JSON.parse(data.toString());
       } catch {
+        json = undefined;
+      }
+      const parsed = checks.guestExecEvent.safeParse(json);
+      if (!parsed.success) {
         fail(
           new AgentProtocolError(http.baseUrl, `exec: unexpected message ${data.toString().slice(0, 80)}`),
         );
         return;
       }
+      const ev = parsed.data;
       if (ev.type === 'started') {
         started = true;
         stream.pid = ev.pid;

@@ -103,13 +103,8 @@ export class GuestApi {
       throw this.http.unreachable(err instanceof Error ? err.message : String(err));
     });
     if (!res.ok) return this.http.fail('PUT', path, res);
-    const parsed = checks.guestTransferSummary.safeParse(await res.json().catch(() => undefined));
-    if (!parsed.success)
-      throw new AgentProtocolError(
-        this.http.baseUrl,
-        `PUT ${path} with an unexpected summary (${parsed.error.path || 'the body'}: ${parsed.error.message})`,
-      );
-    return { ...parsed.data, dest };
+    const summary = await this.http.body('PUT', path, res, checks.guestTransferSummary);
+    return { ...summary, dest };
   }
 
   /** Copies a file or directory out of the microVM, with copyIn's rules applied to `local`. */

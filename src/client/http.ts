@@ -132,6 +132,11 @@ export class AgentHttp {
   async json<T>(method: string, path: string, check: Check<T>, opts: SendOptions = {}): Promise<T> {
     const res = await this.send(method, path, opts);
     if (!res.ok) return this.fail(method, path, res);
+    return this.body(method, path, res, check);
+  }
+
+  /** Reads a 2xx answer's JSON body and checks it; AgentProtocolError when it is not that shape. */
+  async body<T>(method: string, path: string, res: Answered, check: Check<T>): Promise<T> {
     const text = await readText(res, this);
     let parsed: unknown;
     try {
