@@ -67,8 +67,6 @@ export function globalsOf(cmd: Command): GlobalFlags {
 
 /** What a command was given, however it was parsed (commander, or commands/list.ts for `ls`). */
 export interface Invocation<O> {
-  /** The command's own name, e.g. "list" (for messages). */
-  name: string;
   /** See CommandContext.words. */
   words: string;
   opts: O;
@@ -99,8 +97,9 @@ export async function runAction<O>(
   };
   try {
     // An empty NAME ('' from a shell variable that was not set) never means anything.
+    const name = inv.words.slice(inv.words.lastIndexOf(' ') + 1);
     for (const a of ctx.args.flat())
-      if (a === '') throw new UsageError(`${inv.name}: a NAME is empty; give a microVM name or id`);
+      if (a === '') throw new UsageError(`${name}: a NAME is empty; give a microVM name or id`);
     process.exitCode = (await body(ctx)) ?? 0;
   } catch (err) {
     process.exitCode = await out.error(err);
@@ -114,7 +113,6 @@ export function action<O>(
   return (...params: unknown[]) => {
     const cmd = params[params.length - 1] as Command;
     return runAction(body, {
-      name: cmd.name(),
       words: cmd.parent?.parent ? `${cmd.parent.name()} ${cmd.name()}` : cmd.name(),
       opts: cmd.opts() as O,
       args: params.slice(0, -2),

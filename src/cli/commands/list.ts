@@ -81,7 +81,6 @@ export async function fastList(args: string[]): Promise<boolean> {
   if (!flags) return false;
   exitQuietlyOnEpipe();
   await runAction(list, {
-    name: flags.words === 'ls' ? 'ls' : 'list',
     words: flags.words,
     opts: flags.quiet ? { quiet: true } : {},
     args: [],
