@@ -120,7 +120,14 @@ describe('console', () => {
 describe('logs', () => {
   it('reads a tail and follows until the microVM exits', async () => {
     await client.createMicrovm({ name: 'lg' });
-    expect(await client.logs('lg', { tail: 1 })).toBe('/ # ');
+    // "created" means Firecracker started the guest, not that its boot output has all reached the
+    // agent yet: wait for the prompt the way a user would, by reading the log again.
+    let tail = '';
+    for (let i = 0; i < 100 && tail !== '/ # '; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 50));
+      tail = await client.logs('lg', { tail: 1 });
+    }
+    expect(tail).toBe('/ # ');
     const seen: string[] = [];
     // With a non-empty tail the answer starts at once, and the agent is then subscribed.
     const stream = await client.logs('lg', { follow: true, tail: 1 });
