@@ -8,6 +8,7 @@ import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { builtinsByRequire } from './esbuild-builtins.mjs';
 import { noReactDevtools } from './esbuild-ink.mjs';
 import { inlineResponseSchemas } from './esbuild-response-schemas.mjs';
 
@@ -15,6 +16,18 @@ import { inlineResponseSchemas } from './esbuild-response-schemas.mjs';
 // require. Made on first use: most CLI chunks never call it, and createRequire is not free.
 const requireShim =
   "import { createRequire as __cr } from 'node:module'; let __rq; const require = (id) => (__rq ??= __cr(import.meta.url))(id);";
+
+// bin.ts's import of the quick `ls` (src/cli/commands/list-quick.ts) is the bundle built from it on
+// its own, dist/cli-ls.mjs: one file to load rather than the twenty small chunks that splitting
+// makes of the same modules (each ESM module costs Node a resolve, a read and a compile).
+const quickLs = {
+  name: 'quick-ls',
+  setup(b) {
+    b.onResolve({ filter: /[\\/]list-quick\.ts$/ }, (args) =>
+      args.importer.endsWith('bin.ts') ? { path: './cli-ls.mjs', external: true } : undefined,
+    );
+  },
+};
 
 const common = {
   bundle: true,
@@ -42,10 +55,20 @@ await Promise.all([
     chunkNames: 'cli-[hash]',
     outExtension: { '.js': '.mjs' },
     target: 'node20',
-    plugins: [noReactDevtools, responseSchemas],
+    plugins: [quickLs, noReactDevtools, responseSchemas, builtinsByRequire],
     // React picks its build from NODE_ENV at run time; unset (as it is for a user) means the
     // development build, several times slower per render and allocating debug stacks per element.
     define: { 'process.env.NODE_ENV': '"production"' },
+  }),
+  build({
+    ...common,
+    entryPoints: ['src/cli/commands/list-quick.ts'],
+    outfile: 'dist/cli-ls.mjs',
+    target: 'node20',
+    // Only the console and exec streams load ws, and a list opens neither: left out, it is 50 KB
+    // less for Node to compile on every `ls`.
+    external: ['ws'],
+    plugins: [responseSchemas, builtinsByRequire],
   }),
   build({ ...common, entryPoints: ['src/agent/bin.ts'], outfile: 'dist/fc-agent.mjs', target: 'node18' }),
   build({
@@ -53,7 +76,7 @@ await Promise.all([
     banner: { js: requireShim },
     entryPoints: ['src/client/index.ts'],
     outfile: 'dist/sdk.mjs',
-    plugins: [responseSchemas],
+    plugins: [responseSchemas, builtinsByRequire],
     target: 'node20',
   }),
 ]);

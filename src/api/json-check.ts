@@ -52,12 +52,14 @@ const KNOWN = new Set([
 export class Check<T> {
   #node: Node | undefined;
 
-  constructor(private readonly schema: JsonSchema) {}
+  /** The schema, or what gives it on first use (the SDK parses each schema only when needed). */
+  constructor(private readonly schema: JsonSchema | (() => JsonSchema)) {}
 
   /** Throws when the schema holds a keyword this file does not understand. */
   compile(): this {
-    const defs = (this.schema.$defs ?? {}) as Record<string, JsonSchema>;
-    this.#node ??= compile(this.schema, defs, new Map());
+    if (this.#node) return this;
+    const schema = typeof this.schema === 'function' ? this.schema() : this.schema;
+    this.#node = compile(schema, (schema.$defs ?? {}) as Record<string, JsonSchema>, new Map());
     return this;
   }
 

@@ -46,9 +46,14 @@ export type ResponseSchemaName = keyof typeof responseSchemas;
  * What a body may be on the wire ("input": defaults may be missing), which json-check.ts turns
  * into what zod's parse gives back.
  */
+export function responseJsonSchema(name: ResponseSchemaName): Record<string, unknown> {
+  return z.toJSONSchema(responseSchemas[name] as z.ZodType, { io: 'input' }) as Record<string, unknown>;
+}
+
+/** All of them, by name (what the build inlines, and what tests compare). */
 export function responseJsonSchemas(): Record<ResponseSchemaName, Record<string, unknown>> {
   const out = {} as Record<ResponseSchemaName, Record<string, unknown>>;
-  for (const [name, schema] of Object.entries(responseSchemas) as Array<[ResponseSchemaName, z.ZodType]>)
-    out[name] = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+  for (const name of Object.keys(responseSchemas) as ResponseSchemaName[])
+    out[name] = responseJsonSchema(name);
   return out;
 }

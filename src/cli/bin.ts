@@ -3,8 +3,9 @@
 // V8's compile cache, so the CLI's code is compiled once and reused by later runs (most of what
 // start-up costs once Node itself is up); older Node has no such cache and just runs, without
 // even loading the paths module. The cache lives in fc-macos's own state dir (never a shared
-// temp dir). Then `fc-macos ls` and its other spellings run without commander (commands/list.ts);
-// everything else loads the CLI itself (start.ts).
+// temp dir). Then `fc-macos ls` and its other spellings run from their own one-file bundle when
+// the agent's address is known (commands/list-quick.ts, built as dist/cli-ls.mjs), else without
+// commander (commands/list.ts); everything else loads the CLI itself (start.ts).
 import module from 'node:module';
 import { printCachedHelp } from './fast-help.ts';
 
@@ -24,7 +25,10 @@ if (!printCachedHelp(new URL('./cli-help.json', import.meta.url))) {
   const first = process.argv[2];
   let done = false;
   if (first === 'ls' || first === 'ps' || first === 'microvm' || first === 'microvms' || first === '--json') {
-    done = await (await import('./commands/list.ts')).fastList(process.argv.slice(2));
+    const args = process.argv.slice(2);
+    done =
+      (await (await import('./commands/list-quick.ts')).quickList(args)) ||
+      (await (await import('./commands/list.ts')).fastList(args));
   }
   if (!done) await import('./start.ts');
 }

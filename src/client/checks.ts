@@ -5,15 +5,15 @@ import type { z } from 'zod';
 import { Check } from '../api/json-check.ts';
 import {
   type ResponseSchemaName,
-  responseJsonSchemas,
+  responseJsonSchema,
   type responseSchemas,
 } from '../api/response-json-schemas.ts';
 
 type Schemas = typeof responseSchemas;
-const schemas = responseJsonSchemas();
 
 function check<K extends ResponseSchemaName>(name: K): Check<z.output<Schemas[K]>> {
-  return new Check(schemas[name]);
+  // Each schema is read when its check first runs: a command reads one or two kinds of answer.
+  return new Check(() => responseJsonSchema(name));
 }
 
 export const checks = {
@@ -35,7 +35,8 @@ export const checks = {
 
 /** The event types of GET /agent/events, read from the agentEvent union. */
 export function agentEventTypes(): string[] {
-  const options = (schemas.agentEvent.oneOf ?? schemas.agentEvent.anyOf ?? []) as Array<{
+  const agentEvent = responseJsonSchema('agentEvent');
+  const options = (agentEvent.oneOf ?? agentEvent.anyOf ?? []) as Array<{
     properties?: { type?: { const?: unknown } };
   }>;
   return options.map((o) => o.properties?.type?.const).filter((t): t is string => typeof t === 'string');

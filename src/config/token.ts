@@ -1,11 +1,14 @@
 // The agent token on the user's side. FC_MACOS_TOKEN overrides the file.
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { type FcMacosPaths, fcMacosPaths } from './paths.ts';
 import { writePrivateFile } from './private-file.ts';
 
+/**
+ * 32 random bytes, base64url. Web Crypto's global rather than node:crypto: importing node:crypto
+ * costs about 6 ms, and every command that only reads the token would pay it.
+ */
 export function generateToken(): string {
-  return randomBytes(32).toString('base64url');
+  return Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
 }
 
 export async function readToken(
