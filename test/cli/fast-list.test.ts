@@ -1,8 +1,9 @@
-// `fc-macos ls` and its other spellings run without commander (src/cli/commands/list.ts, routed by
-// bin.ts): the same output and exit codes as the commander route, and neither commander nor zod
-// loaded, which is where a short command's time went.
+// `fc-macos ls` and its other spellings run without commander: from their own one-file bundle
+// when the agent's address is known (src/cli/commands/list-quick.ts), else through runAction()
+// (src/cli/commands/list.ts), both routed by bin.ts. The same output and exit codes as the
+// commander route, and neither commander nor zod loaded, which is where a short command's time went.
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,20 +100,9 @@ describe('the built CLI', () => {
   it('loads neither commander nor zod for ls (and the check sees them on the commander route)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fc-modlog-'));
     try {
-      const loaded = async (args: string[]): Promise<{ commander: boolean; zod: boolean }> => {
-        const log = join(dir, `${args.length}.log`);
-        const r = await cli.run(args, {
-          env: {
-            FC_TEST_MODULE_LOG: log,
-            NODE_OPTIONS: `--import=${join(repoRoot, 'test', 'support', 'module-log.mjs')}`,
-          },
-        });
-        expect(r.code).toBe(0);
-        const files = (await readFile(log, 'utf8'))
-          .trim()
-          .split('\n')
-          .map((u) => fileURLToPath(u));
-        const text = files.map((f) => readFileSync(f, 'utf8')).join('\n');
+      const loaded = async (args: string[]) => {
+        const r = await loadedFiles(cli, args, dir);
+        const text = r.files.map((f) => readFileSync(f, 'utf8')).join('\n');
         return { commander: text.includes('commander.invalidArgument'), zod: text.includes('ZodError') };
       };
       expect(await loaded(['ls'])).toEqual({ commander: false, zod: false });
@@ -121,5 +111,89 @@ describe('the built CLI', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/** Runs the built CLI with the module-load log on; the files it loaded, in order. */
+async function loadedFiles(
+  env: CliEnv,
+  args: string[],
+  dir: string,
+): Promise<{ code: number | null; files: string[] }> {
+  const log = join(dir, `${Date.now()}-${Math.random()}.log`);
+  const r = await env.run(args, {
+    env: {
+      FC_TEST_MODULE_LOG: log,
+      NODE_OPTIONS: `--import=${join(repoRoot, 'test', 'support', 'module-log.mjs')}`,
+    },
+  });
+  const files = (await readFile(log, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((u) => fileURLToPath(u));
+  return { code: r.code, files: [...new Set(files)] };
+}
+
+describe('with the address from the provider and its cache, as a set-up user runs it', () => {
+  // No FC_MACOS_AGENT_URL: the local provider of config.yaml says where the agent is.
+  let local: CliEnv;
+  let cacheFile: string;
+  const run = (args: string[]) => local.run(args, { env: { FC_MACOS_AGENT_URL: '', FC_MACOS_TOKEN: '' } });
+
+  beforeAll(async () => {
+    local = await cliEnv();
+    const config = local.env.FC_MACOS_CONFIG_DIR as string;
+    await mkdir(config, { recursive: true, mode: 0o700 });
+    await writeFile(join(config, 'config.yaml'), `provider: local\nagent_port: ${new URL(agent.url).port}\n`);
+    await writeFile(join(config, 'token'), `${agent.token}\n`, { mode: 0o600 });
+    cacheFile = join(config, 'agent-address.json');
+  });
+  afterAll(async () => {
+    await local?.cleanup();
+  });
+
+  const expected = async (args: string[]) => {
+    const r = await cli.run([...args, '--agent-url', agent.url]);
+    return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  it('asks the provider once, caches the address (0600), then lists from the one-file bundle', async () => {
+    await rm(cacheFile, { force: true });
+    const first = await run(['ls']);
+    expect(first).toEqual(await expected(['ls']));
+    expect((await stat(cacheFile)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(await readFile(cacheFile, 'utf8')).url).toBe(agent.url);
+
+    const dir = await mkdtemp(join(tmpdir(), 'fc-modlog-'));
+    try {
+      const quick = await loadedFiles(local, ['ls', '--json'], dir);
+      expect(quick.code).toBe(0);
+      // cli.mjs, cli-ls.mjs and esbuild's small runtime chunk: not the twenty chunks of the full CLI.
+      expect(quick.files.map((f) => f.replace(/.*\//, ''))).toContain('cli-ls.mjs');
+      expect(quick.files.length).toBeLessThanOrEqual(3);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    for (const args of [['ls'], ['ps', '-q'], ['microvm', 'list', '--json']])
+      expect({ args, ...(await run(args)) }).toEqual({ args, ...(await expected(args)) });
+  });
+
+  it('a cached address that no longer answers: asks the provider again, lists, and mends the cache', async () => {
+    const cached = JSON.parse(await readFile(cacheFile, 'utf8')) as { url: string };
+    const dead = await startAgent();
+    const deadUrl = dead.url;
+    await dead.stop();
+    await writeFile(cacheFile, JSON.stringify({ ...cached, url: deadUrl }), { mode: 0o600 });
+    const r = await run(['ls', '--json']);
+    expect(r).toEqual(await expected(['ls', '--json']));
+    expect(JSON.parse(await readFile(cacheFile, 'utf8')).url).toBe(agent.url);
+  });
+
+  it('a wrong token from the cached route is reported as the full CLI reports it', async () => {
+    const r = await local.run(['ls'], { env: { FC_MACOS_AGENT_URL: '', FC_MACOS_TOKEN: 'wrong' } });
+    const slow = await cli.run(['ls', '--agent-url', agent.url], { env: { FC_MACOS_TOKEN: 'wrong' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^fc-macos: the agent at .* refused the token/);
+    expect(r.stderr).toBe(slow.stderr);
   });
 });
