@@ -8,14 +8,9 @@ import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { builtinsByRequire } from './esbuild-builtins.mjs';
+import { builtinsByRequire, requireShim } from './esbuild-builtins.mjs';
 import { noReactDevtools } from './esbuild-ink.mjs';
 import { inlineResponseSchemas } from './esbuild-response-schemas.mjs';
-
-// ws, commander and yaml are CommonJS: inside an ESM bundle their require() calls need a real
-// require. Made on first use: most CLI chunks never call it, and createRequire is not free.
-const requireShim =
-  "import { createRequire as __cr } from 'node:module'; let __rq; const require = (id) => (__rq ??= __cr(import.meta.url))(id);";
 
 // bin.ts's import of the quick `ls` (src/cli/commands/list-quick.ts) is the bundle built from it on
 // its own, dist/cli-ls.mjs: one file to load rather than the twenty small chunks that splitting

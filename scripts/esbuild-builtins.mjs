@@ -4,7 +4,8 @@
 // report, `import 'node:http'` on Node 22 undici. Measured on 2 cores: importing the seven
 // builtins `fc-macos ls` uses costs about 12 ms over an empty ESM script, requiring them about 5.
 //
-// Two parts, both using the banner's require:
+// Two parts, both calling the banner's __nodeRequire (below), which esbuild leaves alone (its own
+// helper for require() lives in a shared chunk, one more module to load):
 // - in our own sources, `import { a, b as c } from 'node:x'` becomes
 //   `const { a, b: c } = require('node:x')` in place (no module of its own, so no extra chunk);
 // - an ESM dependency's `node:x` import resolves to a small module that requires it and exports
@@ -14,6 +15,19 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
+
+/**
+ * The banner of every CLI and SDK bundle file. ws, commander and yaml are CommonJS: inside an ESM
+ * bundle their require() calls need a real require, made on first use (most chunks never call it,
+ * and createRequire is not free). __nodeRequire is for builtins only: process.getBuiltinModule
+ * (Node 20.16+) where there is one.
+ */
+export const requireShim = [
+  "import { createRequire as __cr } from 'node:module';",
+  'let __rq;',
+  'const require = (id) => (__rq ??= __cr(import.meta.url))(id);',
+  'const __nodeRequire = (id) => process.getBuiltinModule?.(id) ?? require(id);',
+].join(' ');
 const identifier = /^[A-Za-z_$][\w$]*$/;
 // biome formats every import one way: `import CLAUSE from 'node:x';`, the clause on one or more
 // lines. `import type` is left to esbuild, which drops it.
@@ -21,7 +35,7 @@ const valueImport = /^import\s+(?!type\s)([^;]*?)\s+from\s+'(node:[\w/]+)';$/gm;
 
 /** `const …` for one import clause: default, namespace, named (inline `type` names dropped). */
 function requireFor(clause, id) {
-  const req = `require(${JSON.stringify(id)})`;
+  const req = `__nodeRequire(${JSON.stringify(id)})`;
   const named = /\{([^}]*)\}/.exec(clause);
   const head = clause
     .replace(/\{[^}]*\}/, '')
@@ -52,7 +66,7 @@ function dependencyWrapper(id) {
     return identifier.test(k) && k !== 'default' && d && !d.get && !d.set;
   });
   return [
-    `const m = require(${JSON.stringify(id)});`,
+    `const m = __nodeRequire(${JSON.stringify(id)});`,
     'export default m;',
     // Marked pure, so esbuild drops the names nothing imports instead of reading every one.
     ...names.map((k) => `export const ${k} = /* @__PURE__ */ (() => m.${k})();`),
