@@ -1,7 +1,7 @@
 // Where the agent is and how to reach it: --agent-url / FC_MACOS_AGENT_URL and FC_MACOS_TOKEN
 // override; otherwise the address remembered in agent-address.ts, or, without one, the host
 // provider (asked through the function the caller passes: agent.ts loads the host layer for it,
-// quick-list.ts does not have it). The token comes from the config dir.
+// commands/list-quick.ts does not have it). The token comes from the config dir.
 import { AgentClient } from '../client/agent-client.ts';
 import { type FcMacosPaths, fcMacosPaths } from '../config/paths.ts';
 import { readToken } from '../config/token.ts';

@@ -2,7 +2,7 @@
 // colour decided once), and the agent client (connected lazily: `version` and `completion`
 // must work without an agent), and runAction(), which runs a body and reports every failure the
 // same way. Nothing here loads the host layer: how to connect is the caller's (context.ts for
-// commander's commands, quick-list.ts for `fc-macos ls`).
+// commander's commands, commands/list-quick.ts for `fc-macos ls`).
 import type { AgentClient } from '../client/agent-client.ts';
 import { UsageError } from './errors.ts';
 import { ansiPaint, colourWanted, noPaint, type Paint, terminalSafe } from './format.ts';

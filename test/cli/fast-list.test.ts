@@ -105,6 +105,7 @@ describe('the built CLI', () => {
     try {
       const loaded = async (args: string[]) => {
         const r = await loadedFiles(cli, args, dir);
+        expect(r.code).toBe(0);
         const text = r.files.map((f) => readFileSync(f, 'utf8')).join('\n');
         return { commander: text.includes('commander.invalidArgument'), zod: text.includes('ZodError') };
       };
