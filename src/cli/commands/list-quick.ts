@@ -80,15 +80,20 @@ export async function quickList(args: string[]): Promise<boolean> {
     // No remembered address, or an error the full CLI reports in its own words.
     return false;
   }
+  const listed = await listAll(clientAt({ ...loc, relocate: undefined })).then(
+    (all) => ({ all }),
+    (err: unknown) => ({ err }),
+  );
+  // The remembered address did not answer: the full CLI asks the provider where the agent is.
+  if ('err' in listed && loc.relocate && listed.err instanceof AgentUnreachableError && listed.err.notSent)
+    return false;
+  // From here this route answers (and fastList(), when it takes over instead, sets its own).
   exitQuietlyOnEpipe();
   const out = new Output(flags.json);
-  try {
-    await printList(out, await listAll(clientAt({ ...loc, relocate: undefined })), flags.quiet);
+  if ('err' in listed) process.exitCode = await out.error(listed.err);
+  else {
+    await printList(out, listed.all, flags.quiet);
     process.exitCode = 0;
-  } catch (err) {
-    // The remembered address did not answer: the full CLI asks the provider where the agent is.
-    if (loc.relocate && err instanceof AgentUnreachableError && err.notSent) return false;
-    process.exitCode = await out.error(err);
   }
   return true;
 }
