@@ -5,6 +5,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { closeSync, constants, existsSync, openSync, readSync, statSync, unlinkSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { isAbsolute, relative } from 'node:path';
 import { FirecrackerLaunchError } from './errors.ts';
 import type { LoggerLevel } from './schemas.ts';
 
@@ -29,10 +30,12 @@ export interface LaunchOptions {
   /**
    * The process's working directory. Relative paths given to it later (drives, the vsock socket)
    * resolve against it, also the ones a snapshot recorded: the jailer's chroot does the same.
+   * The API socket and log path are passed relative to it when they lie inside it, so the
+   * directory can be renamed while firecracker runs (a spare firecracker becomes a microVM's).
    */
   cwd?: string;
   /** Called once the process is spawned, before waiting for its socket: work that can overlap. */
-  afterSpawn?: () => void;
+  afterSpawn?: (pid: number | undefined) => void;
 }
 
 export interface ProcessExit {
@@ -49,7 +52,10 @@ export interface LaunchedFirecracker {
 }
 
 const DEFAULT_WAIT_MS = 5_000;
-const POLL_MS = 25;
+/** The socket is polled at 1, 2, 4, … ms after the spawn, then every 25 ms: firecracker usually
+ * listens within a few ms, and a fixed 25 ms poll made every launch wait for its first sleep. */
+const FIRST_POLL_MS = 1;
+const MAX_POLL_MS = 25;
 const TAIL_BYTES = 4_096;
 const TAIL_LINES = 20;
 
@@ -138,8 +144,13 @@ export async function launchFirecracker(opts: LaunchOptions): Promise<LaunchedFi
   await checkBinary(opts.binary);
   await clearStaleSocket(opts.socketPath);
 
-  const args = ['--api-sock', opts.socketPath, '--id', opts.id, '--level', opts.level ?? 'Warning'];
-  if (opts.logPath !== undefined) args.push('--log-path', opts.logPath);
+  const arg = (path: string): string => {
+    if (opts.cwd === undefined) return path;
+    const rel = relative(opts.cwd, path);
+    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? `./${rel}` : path;
+  };
+  const args = ['--api-sock', arg(opts.socketPath), '--id', opts.id, '--level', opts.level ?? 'Warning'];
+  if (opts.logPath !== undefined) args.push('--log-path', arg(opts.logPath));
   if (opts.extraArgs) args.push(...opts.extraArgs);
 
   const ownFds: number[] = [];
@@ -178,7 +189,7 @@ export async function launchFirecracker(opts: LaunchOptions): Promise<LaunchedFi
     });
   });
   child.unref();
-  opts.afterSpawn?.();
+  opts.afterSpawn?.(child.pid);
 
   const tails = (): string =>
     [
@@ -193,6 +204,7 @@ export async function launchFirecracker(opts: LaunchOptions): Promise<LaunchedFi
       .join('\n');
 
   const deadline = Date.now() + waitMs;
+  let pollMs = FIRST_POLL_MS;
   for (;;) {
     if (exit !== undefined) {
       if (spawnError) {
@@ -224,7 +236,8 @@ export async function launchFirecracker(opts: LaunchOptions): Promise<LaunchedFi
         tail,
       );
     }
-    await sleep(POLL_MS);
+    await sleep(pollMs);
+    pollMs = Math.min(pollMs * 2, MAX_POLL_MS);
   }
 
   if (child.pid === undefined) throw new FirecrackerLaunchError('firecracker has no pid', null, null, '');
