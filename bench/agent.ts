@@ -25,6 +25,8 @@ export interface BenchAgent {
 }
 
 export interface AgentOptions {
+  /** More fc-agent flags, e.g. --spare-vmms 0. */
+  extraArgs?: string[];
   firecracker: string;
   kernel: string;
   rootfs: string;
@@ -55,6 +57,7 @@ export async function startAgent(cleanup: Cleanup, opts: AgentOptions): Promise<
       opts.rootfs,
       // A benchmark must not change the machine's network (bench/net.ts measures networking).
       '--no-network',
+      ...(opts.extraArgs ?? []),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
   );
@@ -89,8 +92,8 @@ export async function startAgent(cleanup: Cleanup, opts: AgentOptions): Promise<
     async createRunning(name) {
       const res = await call('POST', '/agent/microvms', {
         name,
-        kernel: opts.kernel,
-        rootfs: opts.rootfs,
+        // The agent's defaults (its --kernel and --rootfs): the rootfs is copied and a vsock
+        // device added, as the direct baseline does.
         start: true,
       });
       if (!res.ok) throw new Error(`POST /agent/microvms: ${res.status} ${await res.text()}`);
@@ -106,8 +109,6 @@ export async function startAgent(cleanup: Cleanup, opts: AgentOptions): Promise<
     async createConfigured(name) {
       const res = await call('POST', '/agent/microvms', {
         name,
-        kernel: opts.kernel,
-        rootfs: opts.rootfs,
         start: false,
       });
       if (!res.ok) throw new Error(`POST /agent/microvms: ${res.status} ${await res.text()}`);

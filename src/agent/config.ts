@@ -25,6 +25,8 @@ export interface AgentConfig {
   kernel: string;
   rootfs: string;
   maxMicrovms: number;
+  /** Firecracker processes kept launched ahead of creates (lifecycle/spare-vmms.ts); 0: none. */
+  spareVmms: number;
   logLevel: LogLevel;
   insecureNoAuth: boolean;
   stopVmsOnExit: boolean;
@@ -42,6 +44,8 @@ export type CliAction =
 export const DEFAULT_LISTEN = '0.0.0.0:8080';
 export const DEFAULT_STATE_DIR = '/var/lib/fc-agent';
 export const DEFAULT_MAX_MICROVMS = 64;
+export const DEFAULT_SPARE_VMMS = 1;
+const MAX_SPARE_VMMS = 16;
 const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
 
 export const USAGE = `Usage: fc-agent [options]
@@ -53,6 +57,8 @@ export const USAGE = `Usage: fc-agent [options]
   --kernel PATH           default guest kernel (default <state-dir>/images/vmlinux)
   --rootfs PATH           default rootfs, copied per microVM (default <state-dir>/images/rootfs.ext4)
   --max-microvms N        most microVMs at once (default ${DEFAULT_MAX_MICROVMS})
+  --spare-vmms N          firecracker processes kept started ahead of creates, so a create skips
+                          the launch (default ${DEFAULT_SPARE_VMMS}, at most ${MAX_SPARE_VMMS}; 0: each create launches its own)
   --log-level LEVEL       error | warn | info | debug (default info)
   --insecure-no-auth      no token (only with a loopback --listen address)
   --stop-vms-on-exit      stop every microVM when the agent exits (default: they keep running)
@@ -65,9 +71,9 @@ export const USAGE = `Usage: fc-agent [options]
   --help                  this text
 
 Every flag can also come from the environment: FC_AGENT_LISTEN, FC_AGENT_TOKEN_FILE, FC_AGENT_STATE_DIR,
-FC_AGENT_FIRECRACKER, FC_AGENT_KERNEL, FC_AGENT_ROOTFS, FC_AGENT_MAX_MICROVMS, FC_AGENT_LOG_LEVEL,
-FC_AGENT_INSECURE_NO_AUTH=1, FC_AGENT_STOP_VMS_ON_EXIT=1, FC_AGENT_SUBNET, FC_AGENT_BRIDGE,
-FC_AGENT_NO_NETWORK=1. Flags win over the environment.
+FC_AGENT_FIRECRACKER, FC_AGENT_KERNEL, FC_AGENT_ROOTFS, FC_AGENT_MAX_MICROVMS, FC_AGENT_SPARE_VMMS,
+FC_AGENT_LOG_LEVEL, FC_AGENT_INSECURE_NO_AUTH=1, FC_AGENT_STOP_VMS_ON_EXIT=1, FC_AGENT_SUBNET,
+FC_AGENT_BRIDGE, FC_AGENT_NO_NETWORK=1. Flags win over the environment.
 `;
 
 export function parseListen(value: string, source: string): ListenAddress {
@@ -114,6 +120,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         kernel: { type: 'string' },
         rootfs: { type: 'string' },
         'max-microvms': { type: 'string' },
+        'spare-vmms': { type: 'string' },
         'log-level': { type: 'string' },
         'insecure-no-auth': { type: 'boolean' },
         'stop-vms-on-exit': { type: 'boolean' },
@@ -158,6 +165,17 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     maxMicrovms = Number(maxArg.value);
     if (!/^\d+$/.test(maxArg.value) || maxMicrovms < 1 || maxMicrovms > 10_000) {
       throw new ConfigError(`${maxArg.source}: "${maxArg.value}" must be a whole number from 1 to 10000`);
+    }
+  }
+
+  const spareArg = str('spare-vmms', 'FC_AGENT_SPARE_VMMS');
+  let spareVmms = DEFAULT_SPARE_VMMS;
+  if (spareArg) {
+    spareVmms = Number(spareArg.value);
+    if (!/^\d+$/.test(spareArg.value) || spareVmms > MAX_SPARE_VMMS) {
+      throw new ConfigError(
+        `${spareArg.source}: "${spareArg.value}" must be a whole number from 0 to ${MAX_SPARE_VMMS}`,
+      );
     }
   }
 
@@ -219,6 +237,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         ? absolute(rootfsArg.value, rootfsArg.source)
         : join(stateDir, 'images', 'rootfs.ext4'),
       maxMicrovms,
+      spareVmms,
       logLevel,
       insecureNoAuth,
       stopVmsOnExit,

@@ -13,10 +13,12 @@ import { EventLog } from './events/event-log.ts';
 import { loadMicrovms } from './lifecycle/adopt.ts';
 import type { LifecycleContext } from './lifecycle/context.ts';
 import { createMicrovm } from './lifecycle/create.ts';
-import { type CreateStep, createSteps } from './lifecycle/create-pipeline.ts';
+import type { CreateStep } from './lifecycle/create-pipeline.ts';
+import { createSteps } from './lifecycle/create-steps.ts';
 import * as ops from './lifecycle/operations.ts';
 import { type PassthroughRequest, passthrough } from './lifecycle/passthrough.ts';
 import { MicrovmRegistry } from './lifecycle/registry.ts';
+import { SpareVmms } from './lifecycle/spare-vmms.ts';
 import { fifoSpare, rootfsSpare, Spares } from './lifecycle/spares.ts';
 import type { Logger } from './log.ts';
 import type { MicrovmEntry } from './microvm-entry.ts';
@@ -31,7 +33,7 @@ export interface ManagerOptions {
   log: Logger;
   /** Linux arch name (x86_64, aarch64); defaults to this machine's. */
   arch?: string;
-  /** The create pipeline; default createSteps (lifecycle/create-pipeline.ts). */
+  /** The create pipeline; default createSteps (lifecycle/create-steps.ts) with the network steps. */
   createSteps?: readonly CreateStep[];
   /** Where events go; default a new log. */
   events?: EventLog;
@@ -64,6 +66,7 @@ export class MicrovmManager {
       microvmsDir: this.microvmsDir,
       registry: this.registry,
       events: this.events,
+      vmms: new SpareVmms(opts.config.stateDir, opts.config, opts.log, this.registry),
       fifos: new Spares(opts.config.stateDir, fifoSpare, opts.log),
       rootfsSpares: new Spares(opts.config.stateDir, rootfsSpare(opts.config.rootfs), opts.log),
       network: opts.network ?? new NetworkService(opts.config, opts.log),
@@ -151,6 +154,7 @@ export class MicrovmManager {
           ),
       );
     }
+    await this.ctx.vmms.close();
     this.events.close();
     for (const e of this.all()) {
       if (e.watcher) clearInterval(e.watcher);

@@ -1,7 +1,7 @@
 // fc-macos uninstall: undoes what setup made. microVMs are killed first (the agent's API, then any
 // firecracker still running from the agent's dir), then the agent, its files, the token, the
 // asset cache and the setup state; for Tart the VM is stopped and deleted.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentClient } from '../client/agent-client.ts';
@@ -38,7 +38,11 @@ export async function listMicrovms(
   }
 }
 
-/** Kills firecracker processes started from the agent's dir (local provider: they outlive the agent). */
+/**
+ * Kills firecracker processes started from the agent's dir (local provider: they outlive the
+ * agent): a path under it on their command line, or a firecracker working in a directory under it
+ * (a spare firecracker is given its paths relative to its directory).
+ */
 function killLeftoverFirecrackers(agentDir: string): number {
   let n = 0;
   let pids: string[];
@@ -50,7 +54,16 @@ function killLeftoverFirecrackers(agentDir: string): number {
   for (const pid of pids) {
     try {
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (argv.some((a) => a.startsWith(`${agentDir}/`)) && Number(pid) !== process.pid) {
+      const inside = (p: string): boolean => p.startsWith(`${agentDir}/`);
+      const cwd = (): string => {
+        try {
+          return readlinkSync(`/proc/${pid}/cwd`);
+        } catch {
+          return '';
+        }
+      };
+      const firecracker = argv.includes('--api-sock');
+      if ((argv.some(inside) || (firecracker && inside(cwd()))) && Number(pid) !== process.pid) {
         process.kill(Number(pid), 'SIGKILL');
         n++;
       }

@@ -64,6 +64,7 @@ describe('fc-agent command line', () => {
     [['--max-microvms', '0'], /--max-microvms: "0" must be a whole number from 1 to 10000/],
     [['--max-microvms', 'lots'], /--max-microvms/],
     [['--log-level', 'loud'], /--log-level: "loud" must be one of error, warn, info, debug/],
+    [['--spare-vmms', '17'], /--spare-vmms: "17" must be a whole number from 0 to 16/],
     [['--frobnicate'], /Unknown option '--frobnicate'/],
     [['--insecure-no-auth', '--listen', '0.0.0.0:0'], /only allowed with a loopback --listen/],
     [['--state-dir', `/${'x'.repeat(120)}`], /too long/],

@@ -9,7 +9,7 @@
 // The agent announces where it listens with a JSON log line on stderr:
 // {"msg":"listening","url":"http://127.0.0.1:PORT",...}; startAgent waits for it.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,8 +93,12 @@ function starttimeOf(pid: number): number | null {
   }
 }
 
-/** SIGKILL every firecracker a state dir's records name, when the pid is still that process. */
+/**
+ * SIGKILL every firecracker a state dir's records name, when the pid is still that process, and
+ * every spare firecracker (spare-vmms/<id>/spare.json) still working in its spare's directory.
+ */
 export function killRecordedFirecrackers(stateDir: string): void {
+  killSpareFirecrackers(stateDir);
   const dir = join(stateDir, 'microvms');
   let ids: string[];
   try {
@@ -114,6 +118,24 @@ export function killRecordedFirecrackers(stateDir: string): void {
       if (start !== null && (rec.pid_starttime == null || rec.pid_starttime === start)) {
         process.kill(pid, 'SIGKILL');
       }
+    } catch {
+      // No record or already gone.
+    }
+  }
+}
+
+function killSpareFirecrackers(stateDir: string): void {
+  const root = join(stateDir, 'spare-vmms');
+  let ids: string[];
+  try {
+    ids = readdirSync(root);
+  } catch {
+    return;
+  }
+  for (const id of ids) {
+    try {
+      const { pid } = JSON.parse(readFileSync(join(root, id, 'spare.json'), 'utf8')) as { pid: number };
+      if (readlinkSync(`/proc/${pid}/cwd`) === join(root, id)) process.kill(pid, 'SIGKILL');
     } catch {
       // No record or already gone.
     }

@@ -11,6 +11,7 @@ import { bootTime, isSameProcessAlive } from '../proc.ts';
 import { readRecord, type StoredRecord } from '../store.ts';
 import type { LifecycleContext } from './context.ts';
 import { ID_PATTERN } from './registry.ts';
+import { killSpareIn } from './spare-vmms.ts';
 import { describeExit, recordExit, stateFromInstance, watch } from './supervise.ts';
 import { transition } from './transition.ts';
 
@@ -21,6 +22,7 @@ export async function loadMicrovms(ctx: LifecycleContext): Promise<void> {
   await chmod(microvmsDir, 0o700);
   await ctx.fifos.prepare();
   await ctx.rootfsSpares.prepare();
+  await ctx.vmms.prepare();
   const dirs = (await readdir(microvmsDir)).sort();
   for (const id of dirs) {
     if (!ID_PATTERN.test(id)) continue;
@@ -28,7 +30,9 @@ export async function loadMicrovms(ctx: LifecycleContext): Promise<void> {
     const loaded = await readRecord(paths.dir);
     if (!loaded.ok) {
       if (/ENOENT/.test(loaded.reason)) {
-        // A create that died before writing anything: only agent-made files are in there.
+        // A create that died before writing anything: only agent-made files are in there, and
+        // maybe the spare firecracker it had taken.
+        killSpareIn(paths.dir);
         log.warn('removing unfinished microVM directory', { dir: paths.dir });
         await rm(paths.dir, { recursive: true, force: true }).catch(() => undefined);
       } else {

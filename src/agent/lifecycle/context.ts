@@ -4,6 +4,7 @@ import type { EventLog } from '../events/event-log.ts';
 import type { Logger } from '../log.ts';
 import type { NetworkService } from '../net/service.ts';
 import type { MicrovmRegistry } from './registry.ts';
+import type { SpareVmms } from './spare-vmms.ts';
 import type { Spares } from './spares.ts';
 
 export interface LifecycleContext {
@@ -16,6 +17,8 @@ export interface LifecycleContext {
   readonly registry: MicrovmRegistry;
   /** Where every state change, create, exit and removal is announced (GET /agent/events). */
   readonly events: EventLog;
+  /** Firecracker processes launched ahead of creates. */
+  readonly vmms: SpareVmms;
   /** Console FIFOs made ahead of creates. */
   readonly fifos: Spares;
   /** Copies of the default rootfs made ahead of creates. */

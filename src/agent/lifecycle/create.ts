@@ -84,22 +84,10 @@ async function createError(ctx: CreateContext, err: unknown): Promise<ApiError> 
   return apiErr;
 }
 
-export async function createMicrovm(
-  agent: LifecycleContext,
-  steps: readonly CreateStep[],
-  params: CreateMicrovmParams,
-): Promise<Microvm> {
+/** The name is free (when given) and the agent is below its limit. */
+function checkRoom(agent: LifecycleContext, name: string | undefined): void {
   const { config, registry } = agent;
-  const kernel = params.kernel ?? config.kernel;
-  const defaultRootfs = params.rootfs === undefined;
-  const rootfsSource = params.rootfs ?? config.rootfs;
-  const drives = assignDriveIds(params.drives);
-  await checkFiles(params, kernel, rootfsSource, defaultRootfs);
-
-  // From here to the first await everything runs in one tick: the name and the slot are
-  // reserved before any other create can look at them.
-  const name = params.name ?? registry.nextFreeName();
-  const holder = registry.holderOf(name);
+  const holder = name === undefined ? undefined : registry.holderOf(name);
   if (holder !== undefined) {
     throw conflict(`a microVM named ${name} already exists (id ${holder})`, { name, id: holder });
   }
@@ -112,7 +100,42 @@ export async function createMicrovm(
       { limit: config.maxMicrovms },
     );
   }
-  const id = registry.reserve(name);
+}
+
+export async function createMicrovm(
+  agent: LifecycleContext,
+  steps: readonly CreateStep[],
+  params: CreateMicrovmParams,
+): Promise<Microvm> {
+  const { config, registry } = agent;
+  const kernel = params.kernel ?? config.kernel;
+  const defaultRootfs = params.rootfs === undefined;
+  const rootfsSource = params.rootfs ?? config.rootfs;
+  const drives = assignDriveIds(params.drives);
+  await checkFiles(params, kernel, rootfsSource, defaultRootfs);
+  // Checked before a spare firecracker is taken, so a refused create does not use one up, and
+  // again after, with the reservation.
+  checkRoom(agent, params.name);
+  let spare = await agent.vmms.take();
+
+  // From here to the first await everything runs in one tick: the name and the slot are
+  // reserved before any other create can look at them.
+  let id: string;
+  let name: string;
+  try {
+    name = params.name ?? registry.nextFreeName();
+    checkRoom(agent, name);
+    id = registry.reserve(name, spare?.id);
+  } catch (err) {
+    // Lost a race with a concurrent create.
+    if (spare) await agent.vmms.release(spare);
+    agent.vmms.refillSoon();
+    throw err;
+  }
+  if (spare && spare.id !== id) {
+    await agent.vmms.release(spare);
+    spare = null;
+  }
   const ctx: CreateContext = {
     agent,
     id,
@@ -125,7 +148,9 @@ export async function createMicrovm(
     drives,
     rootfs: '',
     rootfsReady: Promise.resolve(null),
+    sessionReady: Promise.resolve(null),
     afterSpawn: [],
+    spare,
     fifoFd: null,
     entry: null,
     firstRecord: Promise.resolve(),
@@ -138,6 +163,7 @@ export async function createMicrovm(
     return entry.vm;
   } finally {
     registry.release(id, name);
+    agent.vmms.refillSoon();
     agent.fifos.refillSoon();
     agent.rootfsSpares.refillSoon();
   }

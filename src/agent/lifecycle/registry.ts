@@ -70,15 +70,28 @@ export class MicrovmRegistry {
     }
   }
 
-  /** Reserves a fresh id and the name for a create in flight. The caller checked the name is free. */
-  reserve(name: string): string {
+  /** A random id no microVM and no create in flight holds. */
+  freshId(): string {
     let id: string;
     do {
       id = randomBytes(8).toString('hex');
-    } while (this.entries.has(id) || this.reservedIds.has(id));
-    this.names.set(name, id);
-    this.reservedIds.add(id);
+    } while (!this.isIdFree(id));
     return id;
+  }
+
+  isIdFree(id: string): boolean {
+    return !this.entries.has(id) && !this.reservedIds.has(id);
+  }
+
+  /**
+   * Reserves the name and an id for a create in flight: `id` (a spare firecracker's) when it is
+   * free, a fresh one otherwise. The caller checked the name is free.
+   */
+  reserve(name: string, id?: string): string {
+    const chosen = id !== undefined && ID_PATTERN.test(id) && this.isIdFree(id) ? id : this.freshId();
+    this.names.set(name, chosen);
+    this.reservedIds.add(chosen);
+    return chosen;
   }
 
   /** Ends a reservation; the name stays taken only if the create published its entry. */

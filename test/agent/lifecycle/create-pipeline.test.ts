@@ -5,11 +5,11 @@ import type { LifecycleContext } from '../../../src/agent/lifecycle/context.ts';
 import {
   type CreateContext,
   type CreateStep,
-  createSteps,
   insertStepAfter,
   insertStepBefore,
   runCreatePipeline,
 } from '../../../src/agent/lifecycle/create-pipeline.ts';
+import { createSteps } from '../../../src/agent/lifecycle/create-steps.ts';
 import { Logger } from '../../../src/agent/log.ts';
 
 function fakeContext(): CreateContext {

@@ -1,7 +1,9 @@
 // Files made ahead of creates. Console FIFOs: one spare waits in <state-dir>/spare-fifos,
 // owner-only; a create takes it (its console still works) and a new spare follows; a restart starts
 // afresh. Rootfs copies: one in <state-dir>/spare-rootfs, taken by a create of the default rootfs;
-// a spare made before the default rootfs was rewritten is never used.
+// a spare made before the default rootfs was rewritten is never used. A spare FIFO serves a create
+// that launches firecracker itself: this agent keeps no spare firecracker (--spare-vmms 0), whose
+// own FIFO a create would use instead (spare-vmms.test.ts).
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -14,7 +16,7 @@ import { createVm, openConsole } from '../harness.ts';
 let agent: StartedAgent;
 
 beforeAll(async () => {
-  agent = await startAgent();
+  agent = await startAgent({ extraArgs: ['--spare-vmms', '0'] });
 });
 afterAll(async () => {
   await agent?.stop();
