@@ -20,7 +20,7 @@ import { type AgentConfig, resolveBinary } from '../config.ts';
 import { KILL_WAIT_MS } from '../constants.ts';
 import type { Logger } from '../log.ts';
 import { type MicrovmPaths, pathsFor } from '../microvm-entry.ts';
-import { readProcStat } from '../proc.ts';
+import { isSameProcessAlive, readProcStat } from '../proc.ts';
 import { launchInDirectory, makeLogFiles, openConsoleFifo } from './launch.ts';
 import type { MicrovmRegistry } from './registry.ts';
 import { mkfifo } from './spares.ts';
@@ -109,10 +109,13 @@ export class SpareVmms {
       const spare = this.ready.shift();
       if (spare === undefined) break;
       const launched = await spare.launched;
+      // /proc as well as the exit event: a spare killed a moment ago may not be reaped yet.
+      const alive =
+        launched !== null && !spare.exited && (await isSameProcessAlive(launched.pid, spare.starttime));
       const why =
         launched === null
           ? 'it could not be launched'
-          : spare.exited
+          : !alive
             ? 'it exited'
             : !this.ids.isIdFree(spare.id)
               ? 'its id is taken'
