@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { startAgent } from './agent.ts';
 import { bootFiles, type Cleanup, doubleBin, percentile, type Row, repoRoot, tempDir } from './lib.ts';
 
-const cliBin = join(repoRoot, 'dist', 'cli.mjs');
+const cliBin = join(repoRoot, 'dist', 'cli.cjs');
 
 function timeRun(args: string[], env: NodeJS.ProcessEnv): number {
   const t0 = process.hrtime.bigint();

@@ -197,7 +197,7 @@ async function idleCpu(
 ): Promise<number> {
   const url = await standIn(cleanup, n, steady);
   const dir = await tempDir(cleanup, 'dash-');
-  const argv = baseline ? ['-e', BASELINE] : [join(repoRoot, 'dist', 'cli.mjs'), 'dashboard'];
+  const argv = baseline ? ['-e', BASELINE] : [join(repoRoot, 'dist', 'cli.cjs'), 'dashboard'];
   const helper = spawn(
     'python3',
     [join(repoRoot, 'test', 'support', 'pty-run.py'), process.execPath, ...argv],

@@ -213,7 +213,7 @@ export async function benchNet(cleanup: Cleanup, n: number): Promise<Row[]> {
 
   const forward = ns.spawn(
     process.execPath,
-    [join(repoRoot, 'dist', 'cli.mjs'), 'port-forward', 'bench', ':7000'],
+    [join(repoRoot, 'dist', 'cli.cjs'), 'port-forward', 'bench', ':7000'],
     {
       FC_MACOS_AGENT_URL: inner,
       FC_MACOS_TOKEN: token,

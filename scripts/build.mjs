@@ -12,15 +12,22 @@ import { builtinsByRequire, requireShim } from './esbuild-builtins.mjs';
 import { noReactDevtools } from './esbuild-ink.mjs';
 import { inlineResponseSchemas } from './esbuild-response-schemas.mjs';
 
-// bin.ts's import of the quick `ls` (src/cli/commands/list-quick.ts) is the bundle built from it on
-// its own, dist/cli-ls.mjs: one file to load rather than the twenty small chunks that splitting
-// makes of the same modules (each ESM module costs Node a resolve, a read and a compile).
+// dispatch.ts's import of the quick `ls` (src/cli/commands/list-quick.ts) is the bundle built from
+// it on its own, dist/cli-ls.cjs (CommonJS, so the launcher can require it): one file to load
+// rather than the twenty small chunks that splitting makes of the same modules (each ESM module
+// costs Node a resolve, a read and a compile). It is required, not imported: an import of a
+// CommonJS file runs Node's export lexer over all of it first (≈20 ms). `require` is the banner's.
 const quickLs = {
   name: 'quick-ls',
   setup(b) {
     b.onResolve({ filter: /[\\/]list-quick\.ts$/ }, (args) =>
-      args.importer.endsWith('bin.ts') ? { path: './cli-ls.mjs', external: true } : undefined,
+      args.importer.endsWith('dispatch.ts') ? { path: 'cli-ls', namespace: 'quick-ls' } : undefined,
     );
+    b.onLoad({ filter: /.*/, namespace: 'quick-ls' }, () => ({
+      contents: "export const quickList = (args) => require('./cli-ls.cjs').quickList(args);",
+      loader: 'js',
+    }));
+    b.onResolve({ filter: /^\.\/cli-ls\.cjs$/ }, (args) => ({ path: args.path, external: true }));
   },
 };
 
@@ -34,17 +41,28 @@ const common = {
   banner: { js: `#!/usr/bin/env node\n${requireShim}` },
 };
 
+// CommonJS bundles: import.meta is empty there, so the sources' import.meta.url (createRequire in
+// client/node-http.ts) is the bundle file's own URL; builtins are required as in the ES module
+// bundles (scripts/cjs-inject.js).
+const cjs = {
+  ...common,
+  format: 'cjs',
+  banner: {},
+  inject: ['scripts/cjs-inject.js'],
+  define: { 'import.meta.url': 'importMetaUrl' },
+};
+
 // Chunks of an earlier build would pile up (their names are content hashes); dist/guest and the
 // rest stay.
 await mkdir('dist', { recursive: true });
-for (const f of await readdir('dist')) if (/^cli-[A-Z0-9]+\.mjs$/.test(f)) await rm(`dist/${f}`);
+for (const f of await readdir('dist')) if (/^cli-([A-Z0-9]+|ls)\.mjs$/.test(f)) await rm(`dist/${f}`);
 // The SDK's answer checks as JSON, so reading from the agent loads no zod.
 const responseSchemas = await inlineResponseSchemas();
 await Promise.all([
   // The dashboard's Ink and React are in their own chunks, loaded only when `dashboard` runs.
   build({
     ...common,
-    entryPoints: { cli: 'src/cli/bin.ts' },
+    entryPoints: { cli: 'src/cli/bin.ts', 'cli-dispatch': 'src/cli/dispatch.ts' },
     outdir: 'dist',
     splitting: true,
     chunkNames: 'cli-[hash]',
@@ -55,10 +73,21 @@ await Promise.all([
     // development build, several times slower per render and allocating debug stacks per element.
     define: { 'process.env.NODE_ENV': '"production"' },
   }),
+  // The installed command and the quick `ls` are CommonJS: on Node 20 an ES module entry costs
+  // about 10 ms before its first line runs. Builtins are plain require() calls there, so neither
+  // needs the ESM banner or the builtins rewrite.
   build({
-    ...common,
+    ...cjs,
+    banner: { js: '#!/usr/bin/env node' },
+    entryPoints: ['src/cli/launcher.ts'],
+    outfile: 'dist/cli.cjs',
+    target: 'node20',
+    plugins: [builtinsByRequire],
+  }),
+  build({
+    ...cjs,
     entryPoints: ['src/cli/commands/list-quick.ts'],
-    outfile: 'dist/cli-ls.mjs',
+    outfile: 'dist/cli-ls.cjs',
     target: 'node20',
     // Only the console and exec streams load ws, and a list opens neither: left out, it is 50 KB
     // less for Node to compile on every `ls`.
@@ -76,6 +105,7 @@ await Promise.all([
   }),
 ]);
 await chmod('dist/cli.mjs', 0o755);
+await chmod('dist/cli.cjs', 0o755);
 
 // `fc-macos --help` prints commander's own text, taken here from the program itself, without
 // loading commander (src/cli/fast-help.ts). A private temp dir: the bundle is run from there.

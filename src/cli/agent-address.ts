@@ -3,7 +3,7 @@
 // cache is keyed by config.yaml (its mtime and size: a changed provider, VM or port re-asks); a
 // call that cannot reach the cached address asks the provider again (AgentClientOptions.relocate),
 // and `vm start|stop`, setup and uninstall forget it.
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FcMacosPaths } from '../config/paths.ts';
 import { writePrivateFile } from '../config/private-file.ts';
@@ -23,9 +23,11 @@ export function addressFile(paths: FcMacosPaths): string {
   return join(paths.configDir, 'agent-address.json');
 }
 
+// Synchronous stat and read: every command that talks to the agent starts here, and fs/promises
+// is more to load than these few bytes cost to read.
 async function configStamp(paths: FcMacosPaths): Promise<string> {
   try {
-    const st = await stat(paths.configFile);
+    const st = statSync(paths.configFile);
     return `${st.mtimeMs}:${st.size}`;
   } catch {
     return 'none';
@@ -36,7 +38,7 @@ async function configStamp(paths: FcMacosPaths): Promise<string> {
 export async function cachedAddress(paths: FcMacosPaths): Promise<AgentAddress | null> {
   let parsed: Partial<CacheFile>;
   try {
-    parsed = JSON.parse(await readFile(addressFile(paths), 'utf8')) as Partial<CacheFile>;
+    parsed = JSON.parse(readFileSync(addressFile(paths), 'utf8')) as Partial<CacheFile>;
   } catch {
     return null;
   }
@@ -50,7 +52,7 @@ export async function rememberAddress(paths: FcMacosPaths, address: AgentAddress
   const file: CacheFile = { url: address.url, hint: address.hint, config: await configStamp(paths) };
   try {
     // Setup makes the config dir; a host never set up gets no file from a read-only command.
-    if (!(await stat(paths.configDir)).isDirectory()) return;
+    if (!statSync(paths.configDir).isDirectory()) return;
     await writePrivateFile(addressFile(paths), `${JSON.stringify(file)}\n`);
   } catch {
     // Only a cache: a read-only config dir costs the next command a provider query, nothing more.
@@ -58,5 +60,5 @@ export async function rememberAddress(paths: FcMacosPaths, address: AgentAddress
 }
 
 export async function forgetAddress(paths: FcMacosPaths): Promise<void> {
-  await rm(addressFile(paths), { force: true });
+  rmSync(addressFile(paths), { force: true });
 }

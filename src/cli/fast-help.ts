@@ -27,13 +27,13 @@ export function cachedHelp(args: string[], width: number, cache: HelpCache): str
 }
 
 /** Prints the cached help if it applies; false when the normal path must run. */
-export function printCachedHelp(cacheUrl: URL): boolean {
+export function printCachedHelp(cacheFile: string | URL): boolean {
   const args = process.argv.slice(2);
   // Only `--help` and `-h` read the file: `fc-macos ls` has one argument too.
   if (args.length !== 1 || (args[0] !== '--help' && args[0] !== '-h')) return false;
   let cache: HelpCache;
   try {
-    cache = JSON.parse(readFileSync(cacheUrl, 'utf8')) as HelpCache;
+    cache = JSON.parse(readFileSync(cacheFile, 'utf8')) as HelpCache;
   } catch {
     return false; // not built (running from source) or unreadable: commander prints it
   }

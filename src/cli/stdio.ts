@@ -1,5 +1,5 @@
 // `fc-macos ls | head -1`: a reader that goes away (EPIPE) is not an error of ours; every way into
-// the CLI (start.ts, and bin.ts's fast list) sets this first.
+// the CLI (start.ts, and the list commands' own routes) sets this first.
 export function exitQuietlyOnEpipe(): void {
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {

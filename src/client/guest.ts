@@ -1,6 +1,7 @@
 // The SDK side of the guest agent's routes: readiness, buffered exec, and `docker cp`-style copies
 // in and out of a microVM (file trees in fc-guest's frames, docs/guest-protocol.md).
-import { stat } from 'node:fs/promises';
+// fs.promises on first use: loading it costs every command a few ms (see guest-protocol/tree.ts).
+import * as fs from 'node:fs';
 import { basename, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import type {
@@ -85,7 +86,7 @@ export class GuestApi {
     opts: TransferOptions = {},
   ): Promise<CopyResult> {
     if (!remote.startsWith('/')) throw new CopyError('bad_request', `guest path must be absolute: ${remote}`);
-    if (!(await stat(local).catch(() => null)))
+    if (!(await fs.promises.stat(local).catch(() => null)))
       throw new CopyError('not_found', `no such local file or directory: ${local}`);
     const st = await this.statPath(idOrName, remote);
     let dest = remote;
@@ -115,7 +116,7 @@ export class GuestApi {
     opts: TransferOptions = {},
   ): Promise<CopyResult> {
     if (!remote.startsWith('/')) throw new CopyError('bad_request', `guest path must be absolute: ${remote}`);
-    const st = await stat(local).catch(() => null);
+    const st = await fs.promises.stat(local).catch(() => null);
     let dest = local;
     if (st?.isDirectory()) dest = posix.join(local, posix.basename(remote.replace(/\/+$/, '')) || '.');
     else if (!st && local.endsWith('/'))

@@ -8,7 +8,7 @@ import {
   notSent,
   snippet,
 } from './errors.ts';
-import { type AgentResponse, exchange } from './transport.ts';
+import { type AgentResponse, ExchangeTimeout, exchange } from './transport.ts';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -91,30 +91,23 @@ export class AgentHttp {
 
   private async sendOnce(method: string, path: string, opts: SendOptions): Promise<AgentResponse> {
     const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs;
-    const ctrl = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      ctrl.abort();
-    }, timeoutMs);
-    const onOuterAbort = (): void => ctrl.abort();
-    opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
     const headers = this.headers(opts.json === undefined ? {} : { 'content-type': 'application/json' });
     try {
       return await exchange(this.url(path, opts.query), {
         method,
         headers,
         body: opts.json === undefined ? undefined : JSON.stringify(opts.json),
-        signal: ctrl.signal,
+        timeoutMs,
+        ...(opts.signal ? { signal: opts.signal } : {}),
       });
     } catch (err) {
-      if (timedOut) throw this.unreachable(`no answer within ${Math.round(timeoutMs / 1000)}s`);
+      if (err instanceof ExchangeTimeout) {
+        throw this.unreachable(`no answer within ${Math.round(timeoutMs / 1000)}s`);
+      }
       if (opts.signal?.aborted) throw err;
       const e = this.unreachable(describeNetworkError(err));
       e.notSent = notSent(err);
       throw e;
-    } finally {
-      clearTimeout(timer);
     }
   }
 

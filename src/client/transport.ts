@@ -20,18 +20,31 @@ export interface ExchangeOptions {
   method: string;
   headers: Record<string, string>;
   body?: string;
-  signal: AbortSignal;
+  /** Until the answer's headers are in; then the request is destroyed with ExchangeTimeout. */
+  timeoutMs: number;
+  /** Ends the request (streams follow until the caller aborts). */
+  signal?: AbortSignal;
 }
+
+/** No answer within ExchangeOptions.timeoutMs. */
+export class ExchangeTimeout extends Error {}
 
 function answer(res: IncomingMessage): AgentResponse {
   const status = res.statusCode ?? 0;
   return {
     status,
     ok: status >= 200 && status < 300,
-    async text() {
-      const chunks: Buffer[] = [];
-      for await (const c of res) chunks.push(c as Buffer);
-      return Buffer.concat(chunks).toString('utf8');
+    // Events, not an async iterator: that machinery is a few ms to load in a short command.
+    text() {
+      return new Promise<string>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        res.once('error', reject);
+        res.once('close', () => {
+          if (!res.complete) reject(new Error('the connection closed before the whole answer came'));
+        });
+      });
     },
     get body() {
       return Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>;
@@ -58,11 +71,24 @@ export async function exchange(url: string, opts: ExchangeOptions): Promise<Agen
   const headers = { ...opts.headers };
   if (opts.body !== undefined) headers['content-length'] = String(Buffer.byteLength(opts.body));
   // A connection per request: a kept-alive socket would hold a short CLI process open until the
-  // agent's idle timeout closes it.
-  const init: RequestOptions = { method: opts.method, headers, signal: opts.signal, agent: false };
+  // agent's idle timeout closes it. The timeout is a timer, not an AbortSignal: a short command
+  // then never loads EventTarget.
+  const init: RequestOptions = {
+    method: opts.method,
+    headers,
+    agent: false,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  };
   return new Promise((resolve, reject) => {
-    const req = request(u, init, (res) => resolve(answer(res)));
-    req.on('error', reject);
+    const req = request(u, init, (res) => {
+      clearTimeout(timer);
+      resolve(answer(res));
+    });
+    const timer = setTimeout(() => req.destroy(new ExchangeTimeout()), opts.timeoutMs);
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
     req.end(opts.body);
   });
 }

@@ -1,5 +1,5 @@
 // The agent token on the user's side. FC_MACOS_TOKEN overrides the file.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { type FcMacosPaths, fcMacosPaths } from './paths.ts';
 import { writePrivateFile } from './private-file.ts';
 
@@ -17,7 +17,8 @@ export async function readToken(
 ): Promise<string | null> {
   if (env.FC_MACOS_TOKEN) return env.FC_MACOS_TOKEN;
   try {
-    return (await readFile(paths.tokenFile, 'utf8')).trim() || null;
+    // Synchronous: a few bytes, and fs/promises is more to load than the read costs.
+    return readFileSync(paths.tokenFile, 'utf8').trim() || null;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;

@@ -2,22 +2,18 @@
 // type, mode, mtime, size), each file's bytes in DATA frames, then END. Shared by the agent (to and
 // from fc-guest) and the SDK (to and from the agent's file routes). Entry paths that arrive are
 // checked before anything is written: a guest cannot write outside the destination.
-import { constants, createReadStream, type Stats } from 'node:fs';
-import {
-  chmod,
-  lstat,
-  mkdir,
-  open,
-  readdir,
-  readlink,
-  stat,
-  symlink,
-  unlink,
-  utimes,
-} from 'node:fs/promises';
+
+import type { Stats } from 'node:fs';
+import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { GuestProtocolError, GuestRemoteError } from './errors.ts';
 import { DATA_CHUNK, encodeFrame, type Frame, FrameType, parseJson } from './frames.ts';
+
+/**
+ * fs/promises on first use: the SDK's client carries this module, and loading fs/promises costs
+ * every command a few ms, also `fc-macos ls`, which never copies a file.
+ */
+const fsp = (): typeof fs.promises => fs.promises;
 
 export interface TransferOptions {
   /** Called with the total bytes of file content moved so far. */
@@ -62,18 +58,18 @@ function entryOf(rel: string, st: Stats, type: Entry['type'], target?: string): 
 export async function* treeFrames(local: string, opts: TransferOptions = {}): AsyncGenerator<Buffer> {
   let moved = 0;
   async function* walk(path: string, rel: string, root: boolean): AsyncGenerator<Buffer> {
-    const st = root ? await stat(path) : await lstat(path);
+    const st = root ? await fsp().stat(path) : await fsp().lstat(path);
     if (st.isSymbolicLink()) {
-      yield encodeFrame(FrameType.ENTRY, entryOf(rel, st, 'symlink', await readlink(path)));
+      yield encodeFrame(FrameType.ENTRY, entryOf(rel, st, 'symlink', await fsp().readlink(path)));
     } else if (st.isDirectory()) {
       yield encodeFrame(FrameType.ENTRY, entryOf(rel, st, 'dir'));
-      for (const name of (await readdir(path)).sort())
+      for (const name of (await fsp().readdir(path)).sort())
         yield* walk(join(path, name), rel ? `${rel}/${name}` : name, false);
     } else if (st.isFile()) {
       yield encodeFrame(FrameType.ENTRY, entryOf(rel, st, 'file'));
       let sent = 0;
       const stream =
-        st.size > 0 ? createReadStream(path, { highWaterMark: DATA_CHUNK, end: st.size - 1 }) : [];
+        st.size > 0 ? fs.createReadStream(path, { highWaterMark: DATA_CHUNK, end: st.size - 1 }) : [];
       for await (const chunk of stream) {
         const buf = (chunk as Buffer).subarray(0, st.size - sent);
         if (buf.length === 0) break;
@@ -162,8 +158,8 @@ export class TreeWriter {
     if (f.type === FrameType.END) {
       if (this.first) throw new GuestProtocolError('the transfer had no entries');
       for (const d of [...this.dirs].reverse()) {
-        await chmod(d.path, d.mode);
-        await utimes(d.path, d.time, d.time);
+        await fsp().chmod(d.path, d.mode);
+        await fsp().utimes(d.path, d.time, d.time);
       }
       const r = f.payload.length > 0 ? parseJson(f, 'END') : {};
       return {
@@ -186,17 +182,22 @@ export class TreeWriter {
     const dest = e.path ? join(this.local, e.path) : this.local;
     const time = e.mtime + e.mtime_nsec / 1e9;
     if (e.type === 'dir') {
-      await mkdir(dest, { mode: 0o700 }).catch(async (err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EEXIST' || !(await lstat(dest)).isDirectory()) throw err;
-      });
+      await fsp()
+        .mkdir(dest, { mode: 0o700 })
+        .catch(async (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST' || !(await fsp().lstat(dest)).isDirectory()) throw err;
+        });
       this.dirs.push({ path: dest, mode: e.mode, time });
     } else if (e.type === 'symlink') {
-      await unlink(dest).catch(() => {});
-      await symlink(e.target ?? '', dest);
+      await fsp()
+        .unlink(dest)
+        .catch(() => {});
+      await fsp().symlink(e.target ?? '', dest);
       this.symlinks.add(e.path);
     } else {
-      const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
-      this.file = { fh: await open(dest, flags, 0o600), left: e.size, entry: e, time };
+      const flags =
+        fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW;
+      this.file = { fh: await fsp().open(dest, flags, 0o600), left: e.size, entry: e, time };
       if (e.size === 0) await this.finishFile();
     }
     return null;

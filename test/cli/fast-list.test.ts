@@ -1,7 +1,8 @@
 // `fc-macos ls` and its other spellings run without commander: from their own one-file bundle
 // when the agent's address is known (src/cli/commands/list-quick.ts), else through runAction()
-// (src/cli/commands/list.ts), both routed by bin.ts. The same output and exit codes as the
-// commander route, and neither commander nor zod loaded, which is where a short command's time went.
+// (src/cli/commands/list.ts), both routed by the launcher (src/cli/launcher.ts, dist/cli.cjs).
+// The same output and exit codes as the commander route, and neither commander nor zod loaded,
+// which is where a short command's time went.
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -100,6 +101,19 @@ describe('the built CLI', () => {
     }
   });
 
+  it('the ES module entry (dist/cli.mjs) prints what the installed command prints', async () => {
+    const esm = join(repoRoot, 'dist', 'cli.mjs');
+    for (const args of [['ls'], ['ps', '--json'], ['microvm', 'ls', '-q'], ['--help'], ['version']]) {
+      const installed = await cli.run(args);
+      const module = await cli.run(args, { bin: esm });
+      expect({ args, ...module, stdout: sameAge(module.stdout) }).toEqual({
+        args,
+        ...installed,
+        stdout: sameAge(installed.stdout),
+      });
+    }
+  });
+
   it('loads neither commander nor zod for ls (and the check sees them on the commander route)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fc-modlog-'));
     try {
@@ -172,9 +186,9 @@ describe('with the address from the provider and its cache, as a set-up user run
     try {
       const quick = await loadedFiles(local, ['ls', '--json'], dir);
       expect(quick.code).toBe(0);
-      // cli.mjs, cli-ls.mjs and esbuild's small runtime chunk: not the twenty chunks of the full CLI.
-      expect(quick.files.map((f) => f.replace(/.*\//, ''))).toContain('cli-ls.mjs');
-      expect(quick.files.length).toBeLessThanOrEqual(3);
+      // The launcher and the one-file list: not the twenty chunks of the full CLI, and no ES
+      // module at all (each costs Node's ESM loader).
+      expect(quick.files.map((f) => f.replace(/.*\//, ''))).toEqual(['cli.cjs', 'cli-ls.cjs']);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

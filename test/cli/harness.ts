@@ -1,4 +1,4 @@
-// Runs the built CLI (dist/cli.mjs) as a subprocess against a test agent, in a private config dir
+// Runs the built CLI (dist/cli.cjs, the installed command) as a subprocess against a test agent, in a private config dir
 // so nothing of the user's fc-macos setup is read or written.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -20,7 +20,8 @@ export interface CliEnv {
   env: NodeJS.ProcessEnv;
   run(
     args: string[],
-    opts?: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number },
+    /** bin: another build of the CLI to run (default the installed command, dist/cli.cjs). */
+    opts?: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; bin?: string },
   ): Promise<CliResult>;
   /** run() + JSON.parse(stdout). */
   json<T = unknown>(
@@ -49,7 +50,7 @@ export async function cliEnv(agent?: StartedAgent): Promise<CliEnv> {
   };
   const run: CliEnv['run'] = (args, opts = {}) =>
     new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [cliBin, ...args], {
+      const child = spawn(process.execPath, [opts.bin ?? cliBin, ...args], {
         env: { ...env, ...opts.env },
         stdio: ['pipe', 'pipe', 'pipe'],
       });

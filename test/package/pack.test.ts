@@ -71,6 +71,8 @@ describe('the packed tarball', () => {
     const files = stdout.split('\n').filter(Boolean);
     for (const f of [
       'package/package.json',
+      'package/dist/cli.cjs',
+      'package/dist/cli-ls.cjs',
       'package/dist/cli.mjs',
       'package/dist/fc-agent.mjs',
       'package/dist/sdk.mjs',
@@ -86,7 +88,7 @@ describe('the packed tarball', () => {
   it.each(['this', '22'] as const)(
     'runs fc-macos --help and fc-agent --version on Node %s',
     async (v) => {
-      const help = await node(v, [join(installed, 'dist', 'cli.mjs'), '--help']);
+      const help = await node(v, [join(installed, 'dist', 'cli.cjs'), '--help']);
       expect(help).toMatch(/^Usage: fc-macos/);
       expect(help).toContain('microvm');
       expect((await node(v, [join(installed, 'dist', 'fc-agent.mjs'), '--version'])).trim()).toBe(

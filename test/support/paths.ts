@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 // FC_BENCH_ROOT: bench/run.mjs bundles these helpers elsewhere (node_modules/.cache) and says where the checkout is.
 export const repoRoot = process.env.FC_BENCH_ROOT ?? resolve(import.meta.dirname, '..', '..');
 export const testBinDir = join(repoRoot, 'node_modules', '.cache', 'fc-macos-test', 'bin');
-export const cliBin = join(repoRoot, 'dist', 'cli.mjs');
+/** The fc-macos command as installed (package.json's bin): the CommonJS launcher. */
+export const cliBin = join(repoRoot, 'dist', 'cli.cjs');
 export const agentBin = join(repoRoot, 'dist', 'fc-agent.mjs');
 export const doubleBin = join(testBinDir, 'fc-double');
 export const fakeTartBin = join(testBinDir, 'tart');

@@ -1,8 +1,10 @@
-// `fc-macos ls` the quick way, built on its own as dist/cli-ls.mjs (one file, see
-// scripts/build.mjs): the most run command, so bin.ts tries it before loading anything else. It
+// `fc-macos ls` the quick way, built on its own as dist/cli-ls.cjs (one CommonJS file, see
+// scripts/build.mjs): the most run command, so the launcher (launcher.ts) tries it before loading
+// anything else. It
 // takes only the argument lists fastListArgs() recognises and only an agent address it already
 // has (the cache, FC_MACOS_AGENT_URL); when the host provider must be asked, or the remembered
-// address does not answer, it returns false having printed nothing, and bin.ts runs the full CLI,
+// address does not answer, it returns false having printed nothing, and the launcher runs the full
+// CLI,
 // which asks the provider (a list is a read: running it twice changes nothing). Nothing here
 // imports commander, zod or the host layer, and every other outcome prints exactly what the
 // commander route prints (test/cli/fast-list.test.ts compares them).

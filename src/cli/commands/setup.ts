@@ -33,7 +33,7 @@ export function parseAssetsUrl(value: string): string {
   return value;
 }
 
-/** dist/fc-agent.mjs beside the bundled CLI (dist/cli.mjs); FC_MACOS_AGENT_BUNDLE overrides. */
+/** dist/fc-agent.mjs beside the bundled CLI (dist/cli-*.mjs); FC_MACOS_AGENT_BUNDLE overrides. */
 export function agentBundlePath(): string {
   return process.env.FC_MACOS_AGENT_BUNDLE || fileURLToPath(new URL('./fc-agent.mjs', import.meta.url));
 }

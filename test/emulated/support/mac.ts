@@ -135,7 +135,7 @@ export class EmulatedMac {
     return url;
   }
 
-  /** fc-macos (dist/cli.mjs) inside the namespace. Prints the output of every failing command. */
+  /** fc-macos (dist/cli.cjs) inside the namespace. Prints the output of every failing command. */
   async fcm(args: string[], timeoutMs = 5 * 60_000, stdin?: RunOptions['stdin']): Promise<CmdResult> {
     const [file, argv] = this.net.wrap(process.execPath, [cliBin, ...args]);
     const started = Date.now();
