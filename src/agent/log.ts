@@ -13,6 +13,11 @@ export class Logger {
     this.level = level;
   }
 
+  /** Whether lines of this level are written (so a caller can skip building them). */
+  enabled(level: LogLevel): boolean {
+    return RANK[level] <= RANK[this.level];
+  }
+
   error(msg: string, fields?: LogFields): void {
     this.write('error', msg, fields);
   }

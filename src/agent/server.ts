@@ -63,15 +63,18 @@ export function createAgentServer(deps: ServerDeps): Server {
   const { auth, log } = deps;
   const router = buildRouter(deps);
   const server = createServer({ requestTimeout: 0 }, (req, res) => {
-    const started = Date.now();
-    res.on('finish', () =>
-      log.debug('request', {
-        method: req.method,
-        url: req.url,
-        status: res.statusCode,
-        ms: Date.now() - started,
-      }),
-    );
+    // Only at debug: a listener and a record per request cost the passthrough's tail latency.
+    if (log.enabled('debug')) {
+      const started = Date.now();
+      res.on('finish', () =>
+        log.debug('request', {
+          method: req.method,
+          url: req.url,
+          status: res.statusCode,
+          ms: Date.now() - started,
+        }),
+      );
+    }
     void (async () => {
       try {
         const url = splitUrl(req.url ?? '/');
@@ -81,13 +84,18 @@ export function createAgentServer(deps: ServerDeps): Server {
           if (why !== null) throw unauthorized(why);
         }
         const route = router.match(method, url);
+        let query: URLSearchParams | undefined;
         await route.handler({
           req,
           res,
           params: route.params,
           rest: route.rest,
           rawQuery: url.rawQuery,
-          query: new URLSearchParams(url.rawQuery),
+          // Parsed by the routes that read it, not for every request.
+          get query() {
+            query ??= new URLSearchParams(url.rawQuery);
+            return query;
+          },
         });
       } catch (err) {
         const apiErr = err instanceof ApiError ? err : internal(err);
