@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Microvm, MicrovmStats, StatsResponse } from '../api/schemas.ts';
+import { statsIdentity } from '../api/stats-identity.ts';
 import { readProcStat } from './proc.ts';
 
 /** Shortest window a CPU figure is measured over. */
@@ -85,12 +86,7 @@ export class StatsCollector {
         if (after) rss = await readRssBytes(m.pid);
       }
       perVm.push({
-        id: m.id,
-        name: m.name,
-        state: m.state,
-        vcpus: m.vcpus,
-        memory_mib: m.memory_mib,
-        pid: m.pid,
+        ...statsIdentity(m),
         cpu_percent: Math.max(0, cpuPercent),
         rss_bytes: rss,
         uptime_s: uptimeSeconds(m),

@@ -4,40 +4,26 @@
 // so a command that reads from the agent never loads zod. In the source tree (tests) it runs here.
 import { z } from 'zod';
 import { agentEvent } from './events.ts';
-import {
-  guestExecEvent,
-  guestExecResponse,
-  guestStatResponse,
-  guestStatusResponse,
-  guestTransferSummary,
-} from './guest.ts';
-import {
-  errorResponse,
-  healthResponse,
-  microvm,
-  microvmList,
-  statsResponse,
-  stopMicrovmResponse,
-  versionResponse,
-} from './schemas.ts';
+import * as guest from './guest.ts';
+import * as api from './schemas.ts';
 
 /** Every schema read from the agent, by the name the SDK uses. */
 export const responseSchemas = {
   agentEvent,
-  errorResponse,
-  guestExecEvent,
-  guestExecResponse,
-  guestStatResponse,
-  guestStatusResponse,
-  guestTransferSummary,
-  healthResponse,
-  microvm,
-  microvmList,
-  statsResponse,
-  stopMicrovmResponse,
-  versionResponse,
+  errorResponse: api.errorResponse,
+  guestExecEvent: guest.guestExecEvent,
+  guestExecResponse: guest.guestExecResponse,
+  guestStatResponse: guest.guestStatResponse,
+  guestStatusResponse: guest.guestStatusResponse,
+  guestTransferSummary: guest.guestTransferSummary,
+  healthResponse: api.healthResponse,
+  microvm: api.microvm,
+  microvmList: api.microvmList,
+  statsResponse: api.statsResponse,
+  stopMicrovmResponse: api.stopMicrovmResponse,
+  versionResponse: api.versionResponse,
   /** DELETE answers `{ microvm }` (older agents: the record itself). */
-  deleteMicrovmResponse: z.union([z.object({ microvm }), microvm]),
+  deleteMicrovmResponse: z.union([z.object({ microvm: api.microvm }), api.microvm]),
 };
 
 export type ResponseSchemaName = keyof typeof responseSchemas;

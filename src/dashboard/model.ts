@@ -3,6 +3,7 @@
 // plain objects, so components and tests can build any state without an agent.
 import type { AgentEvent } from '../api/events.ts';
 import type { Microvm, MicrovmState, MicrovmStats, StatsResponse, VersionResponse } from '../api/schemas.ts';
+import { statsIdentity } from '../api/stats-identity.ts';
 import { STATE_ORDER, sortMicrovms } from '../cli/microvm-view.ts';
 import type { HostStatus } from '../host/provider.ts';
 
@@ -169,12 +170,7 @@ export function snapshotJson(data: DashboardData): unknown {
     microvms: data.microvms.map((m) => {
       const s = data.stats.get(m.id);
       return {
-        id: m.id,
-        name: m.name,
-        state: m.state,
-        vcpus: m.vcpus,
-        memory_mib: m.memory_mib,
-        pid: m.pid,
+        ...statsIdentity(m),
         cpu_percent: s?.cpu_percent ?? null,
         rss_bytes: s?.rss_bytes ?? null,
         uptime_s: s?.uptime_s ?? null,

@@ -94,7 +94,8 @@ function canConnect(socketPath: string): Promise<boolean> {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function killGroup(pid: number): void {
+/** SIGKILL to a detached firecracker's whole process group (it leads its own), else to it alone. */
+export function killProcessGroup(pid: number): void {
   try {
     // Detached: the child leads its own process group.
     process.kill(-pid, 'SIGKILL');
@@ -226,7 +227,7 @@ export async function launchFirecracker(opts: LaunchOptions): Promise<LaunchedFi
     }
     if (await canConnect(opts.socketPath)) break;
     if (Date.now() >= deadline) {
-      if (child.pid !== undefined) killGroup(child.pid);
+      if (child.pid !== undefined) killProcessGroup(child.pid);
       const { code, signal } = await exited;
       const tail = tails();
       throw new FirecrackerLaunchError(

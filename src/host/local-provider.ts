@@ -18,7 +18,7 @@ import type {
   LinuxArch,
   ProviderText,
 } from './provider.ts';
-import { copyFileIn } from './remote-files.ts';
+import { copyInOver } from './remote-files.ts';
 
 export type ServiceMode = 'auto' | 'systemd' | 'daemon';
 
@@ -152,13 +152,7 @@ export class LocalProvider implements HostProvider {
     return runProcess(file, args, { stdin: opts.stdin, timeoutMs: opts.timeoutMs });
   }
 
-  async copyIn(
-    localPath: string,
-    remotePath: string,
-    opts: { mode?: number; root?: boolean } = {},
-  ): Promise<void> {
-    await copyFileIn((argv, o) => this.exec(argv, o), localPath, remotePath, opts);
-  }
+  readonly copyIn = copyInOver((argv, o) => this.exec(argv, o));
 
   async shell(): Promise<number> {
     process.stderr.write(

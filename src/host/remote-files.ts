@@ -70,6 +70,13 @@ export async function copyFileIn(
   await copyWith(exec, { file: localPath }, sha, remotePath, opts.mode ?? 0o644, opts.root ?? false);
 }
 
+/** A provider's copyIn (HostProvider.copyIn) over its exec: the same for every provider. */
+export function copyInOver(
+  exec: ExecFn,
+): (localPath: string, remotePath: string, opts?: { mode?: number; root?: boolean }) => Promise<void> {
+  return (localPath, remotePath, opts = {}) => copyFileIn(exec, localPath, remotePath, opts);
+}
+
 /** Writes bytes to remotePath (0600 unless told), verified by sha256 on the Linux side. */
 export async function writeRemoteFile(
   exec: ExecFn,

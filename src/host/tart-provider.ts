@@ -19,7 +19,7 @@ import type {
   LinuxArch,
   ProviderText,
 } from './provider.ts';
-import { copyFileIn } from './remote-files.ts';
+import { copyInOver } from './remote-files.ts';
 import { TartCli, tartArgv } from './tart-cli.ts';
 import { type PreflightInputs, systemPreflightInputs, tartPreflight } from './tart-preflight.ts';
 
@@ -276,13 +276,7 @@ export class TartProvider implements HostProvider {
     });
   }
 
-  async copyIn(
-    localPath: string,
-    remotePath: string,
-    opts: { mode?: number; root?: boolean } = {},
-  ): Promise<void> {
-    await copyFileIn((argv, o) => this.exec(argv, o), localPath, remotePath, opts);
-  }
+  readonly copyIn = copyInOver((argv, o) => this.exec(argv, o));
 
   async shell(): Promise<number> {
     const cli = await this.tart();

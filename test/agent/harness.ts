@@ -45,6 +45,23 @@ export function consoleUrl(agent: StartedAgent, idOrName: string): string {
   return `${agent.url.replace(/^http/, 'ws')}/agent/microvms/${idOrName}/console`;
 }
 
+/** Opens the console, waits for `prompt`, types `echo <word>` and waits for it to come back. */
+export async function echoThroughConsole(
+  agent: StartedAgent,
+  idOrName: string,
+  word: string,
+  prompt = '/ # ',
+): Promise<void> {
+  const con = await openConsole(agent, idOrName);
+  try {
+    await con.waitFor(prompt);
+    con.send(`echo ${word}\n`);
+    await con.waitFor(`${word}\r\n`);
+  } finally {
+    await con.close();
+  }
+}
+
 export async function openConsole(agent: StartedAgent, idOrName: string): Promise<ConsoleClient> {
   const ws = new WebSocket(consoleUrl(agent, idOrName), {
     headers: { authorization: `Bearer ${agent.token}` },

@@ -15,7 +15,7 @@
 import { readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { FirecrackerClient, type LaunchedFirecracker } from '../../firecracker/index.ts';
+import { FirecrackerClient, killProcessGroup, type LaunchedFirecracker } from '../../firecracker/index.ts';
 import { type AgentConfig, resolveBinary } from '../config.ts';
 import { KILL_WAIT_MS } from '../constants.ts';
 import type { Logger } from '../log.ts';
@@ -58,18 +58,6 @@ function binaryStamp(firecracker: string): string | null {
     return `${path}:${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
   } catch {
     return null;
-  }
-}
-
-function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Gone already.
-    }
   }
 }
 
@@ -159,7 +147,7 @@ export class SpareVmms {
 
   /** Kills a spare that was taken but not used. */
   async release(spare: SpareVmm): Promise<void> {
-    killGroup(spare.launched.pid);
+    killProcessGroup(spare.launched.pid);
     await waitFor(
       spare.launched.exited.then(() => undefined),
       KILL_WAIT_MS,
@@ -203,7 +191,7 @@ export class SpareVmms {
       return launched;
     })().catch(async (err: unknown) => {
       this.log.warn('cannot launch a spare firecracker (creates launch their own)', { id, error: err });
-      if (running) killGroup(running.pid);
+      if (running) killProcessGroup(running.pid);
       await rm(paths.dir, { recursive: true, force: true }).catch(() => undefined);
       return null;
     });
@@ -213,7 +201,7 @@ export class SpareVmms {
   private async discard(spare: Pending): Promise<void> {
     const launched = await spare.launched;
     if (launched !== null) {
-      killGroup(launched.pid);
+      killProcessGroup(launched.pid);
       await waitFor(
         launched.exited.then(() => undefined),
         KILL_WAIT_MS,
@@ -247,7 +235,7 @@ export function killSpareIn(dir: string): number | null {
     const { pid } = JSON.parse(readFileSync(join(dir, SPARE_RECORD), 'utf8')) as { pid: unknown };
     if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0) return null;
     if (readlinkSync(`/proc/${pid}/cwd`) !== dir) return null;
-    killGroup(pid);
+    killProcessGroup(pid);
     return pid;
   } catch {
     // No record, or the process is gone.

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { type StartedAgent, startAgent } from '../../support/agent.ts';
 import { doubleBin } from '../../support/paths.ts';
 import { gone, running, waitUntil } from '../../support/proc.ts';
-import { asError, createVm, openConsole } from '../harness.ts';
+import { asError, createVm, echoThroughConsole } from '../harness.ts';
 
 let agent: StartedAgent | undefined;
 afterEach(async () => {
@@ -99,14 +99,7 @@ describe('spare firecrackers', () => {
     expect(flushed.status).toBe(204);
     expect(await readFile(join(dir, 'metrics.json'), 'utf8')).toMatch(/"utc_timestamp_ms"/);
 
-    const con = await openConsole(agent, vm.name);
-    try {
-      await con.waitFor('/ # ');
-      con.send('echo spare-console\n');
-      await con.waitFor('spare-console\r\n');
-    } finally {
-      await con.close();
-    }
+    await echoThroughConsole(agent, vm.name, 'spare-console');
     const next = await oneReadySpare(agent, s.id);
     expect(next.id).not.toBe(vm.id);
   });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type StartedAgent, startAgent } from '../../support/agent.ts';
 import { waitUntil } from '../../support/proc.ts';
-import { createVm, openConsole } from '../harness.ts';
+import { createVm, echoThroughConsole } from '../harness.ts';
 
 let agent: StartedAgent;
 
@@ -46,14 +46,7 @@ describe('spare console FIFOs', () => {
     expect(after).toHaveLength(1);
 
     // The console reads input through the FIFO that was the spare.
-    const con = await openConsole(agent, vm.name);
-    try {
-      await con.waitFor('/ # ');
-      con.send('echo through-the-spare\n');
-      await con.waitFor('through-the-spare\r\n');
-    } finally {
-      await con.close();
-    }
+    await echoThroughConsole(agent, vm.name, 'through-the-spare');
   });
 
   test('back-to-back creates without a spare still get their FIFO', async () => {
