@@ -1,4 +1,6 @@
 // Helpers for the agent tests: typed calls, waiting for an event, console clients, /proc checks.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { type ErrorResponse, errorResponse, type Microvm, microvm } from '../../src/api/schemas.ts';
 import type { StartedAgent } from '../support/agent.ts';
@@ -43,6 +45,16 @@ export interface ConsoleClient {
 
 export function consoleUrl(agent: StartedAgent, idOrName: string): string {
   return `${agent.url.replace(/^http/, 'ws')}/agent/microvms/${idOrName}/console`;
+}
+
+/** A create Firecracker refuses (its kernel is no ELF file): the agent's raw answer. */
+export async function createRefused(
+  agent: StartedAgent,
+  name: string,
+): Promise<{ status: number; body: unknown }> {
+  const notElf = join(agent.root, 'not-a-kernel');
+  await writeFile(notElf, 'not an ELF file at all, just text that is long enough to be read'.repeat(4));
+  return agent.json('/agent/microvms', { method: 'POST', body: JSON.stringify({ name, kernel: notElf }) });
 }
 
 /** Opens the console, waits for `prompt`, types `echo <word>` and waits for it to come back. */

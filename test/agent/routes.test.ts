@@ -13,7 +13,16 @@ import {
 import { type StartedAgent, startAgent } from '../support/agent.ts';
 import { doubleBin } from '../support/paths.ts';
 import { procState, waitUntil } from '../support/proc.ts';
-import { asError, consoleUrl, createVm, getVm, openConsole, post, upgradeStatus } from './harness.ts';
+import {
+  asError,
+  consoleUrl,
+  createRefused,
+  createVm,
+  getVm,
+  openConsole,
+  post,
+  upgradeStatus,
+} from './harness.ts';
 
 let agent: StartedAgent;
 
@@ -432,12 +441,7 @@ describe('agent routes', () => {
 
   test('a create Firecracker refuses leaves nothing behind and says why', async () => {
     const before = microvmDirs().length;
-    const notElf = join(agent.root, 'not-a-kernel');
-    await writeFile(notElf, 'not an ELF file at all, just text that is long enough to be read'.repeat(4));
-    const res = await agent.json('/agent/microvms', {
-      method: 'POST',
-      body: JSON.stringify({ name: 'refused', kernel: notElf }),
-    });
+    const res = await createRefused(agent, 'refused');
     expect(res.status).toBe(400);
     const err = asError(res.body);
     expect(err.code).toBe('firecracker_error');

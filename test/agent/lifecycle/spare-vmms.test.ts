@@ -9,7 +9,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { type StartedAgent, startAgent } from '../../support/agent.ts';
 import { doubleBin } from '../../support/paths.ts';
 import { gone, running, waitUntil } from '../../support/proc.ts';
-import { asError, createVm, echoThroughConsole } from '../harness.ts';
+import { asError, createRefused, createVm, echoThroughConsole } from '../harness.ts';
 
 let agent: StartedAgent | undefined;
 afterEach(async () => {
@@ -107,12 +107,7 @@ describe('spare firecrackers', () => {
   test('a create Firecracker refuses after taking the spare: the spare dies with it, nothing is left', async () => {
     agent = await startAgent();
     const s = await oneReadySpare(agent);
-    const notElf = join(agent.root, 'not-a-kernel');
-    await writeFile(notElf, 'not an ELF file at all, just text that is long enough to be read'.repeat(4));
-    const res = await agent.json('/agent/microvms', {
-      method: 'POST',
-      body: JSON.stringify({ name: 'refused', kernel: notElf }),
-    });
+    const res = await createRefused(agent, 'refused');
     expect(res.status).toBe(400);
     expect(asError(res.body).code).toBe('firecracker_error');
     expect(await gone(s.pid)).toBe(true);
