@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { join } from 'node:path';
 import type { Microvm } from '../src/api/schemas.ts';
+import { killRecordedFirecrackers } from '../test/support/agent.ts';
 import { waitUntil } from '../test/support/proc.ts';
 import { agentBin, type Cleanup, killGroup, now, tempDir } from './lib.ts';
 
@@ -72,8 +73,11 @@ export async function startAgent(cleanup: Cleanup, opts: AgentOptions): Promise<
     fetch(url + path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   const known = new Map<string, number>();
   cleanup.add(async () => {
-    await killGroup(child);
+    // SIGTERM first: a stopping agent kills its spare firecrackers (they are not in its process
+    // group, and a SIGKILLed agent leaves them running); then whatever is left, by its record.
+    await killGroup(child, 'SIGTERM').catch(() => killGroup(child));
     for (const pid of known.values()) await killGroup({ pid });
+    killRecordedFirecrackers(stateDir);
   });
   await waitUntil(
     async () => {
