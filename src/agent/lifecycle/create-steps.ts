@@ -13,7 +13,7 @@ import { copySparse } from '../files.ts';
 import { vsockConfigure } from '../guest/vsock.ts';
 import { MicrovmEntry, ROOTFS_COPY_NAME } from '../microvm-entry.ts';
 import { readProcStat } from '../proc.ts';
-import { type CreateContext, type CreateStep, entryOf } from './create-pipeline.ts';
+import { type CreateStep, entryOf } from './create-pipeline.ts';
 import { launchInDirectory, makeLogFiles, openConsoleFifo } from './launch.ts';
 import { SPARE_RECORD } from './spare-vmms.ts';
 import { mkfifo } from './spares.ts';
@@ -66,9 +66,12 @@ export const filesRootfs: CreateStep = {
   },
 };
 
-/** Waits for the rootfs copy started by files.rootfs; throws its error. */
-export async function rootfsCopied(ctx: CreateContext): Promise<void> {
-  const err = await ctx.rootfsReady;
+/**
+ * Waits for work a step started and a later one needs (ctx.rootfsReady, ctx.sessionReady: they
+ * never reject, a failure resolves to its error); throws that error.
+ */
+async function done(ready: Promise<unknown>): Promise<void> {
+  const err = await ready;
   if (err) throw err;
 }
 
@@ -193,7 +196,7 @@ export const firecrackerConfigure: CreateStep = {
       boot_args: params.boot_args,
       ...(params.initrd === undefined ? {} : { initrd_path: params.initrd }),
     });
-    await rootfsCopied(ctx);
+    await done(ctx.rootfsReady);
     await c.putDrive('rootfs', {
       drive_id: 'rootfs',
       // The agent's own copy by its relative name (see ROOTFS_COPY_NAME); the record keeps the
@@ -242,18 +245,12 @@ export const consoleSession: CreateStep = {
   },
 };
 
-/** Waits for console.session; throws its error. */
-async function sessionOpened(ctx: CreateContext): Promise<void> {
-  const err = await ctx.sessionReady;
-  if (err) throw err;
-}
-
 export const firecrackerStart: CreateStep = {
   name: 'firecracker.start',
   async run(ctx) {
     if (!(ctx.params.start ?? ctx.params.configure)) return;
     const entry = entryOf(ctx);
-    await sessionOpened(ctx);
+    await done(ctx.sessionReady);
     await entry.client.instanceStart();
     await transition(ctx.agent, entry, 'running', 'start', { persist: false });
   },
@@ -264,7 +261,7 @@ export const microvmPublish: CreateStep = {
   name: 'microvm.publish',
   async run(ctx) {
     const entry = entryOf(ctx);
-    await sessionOpened(ctx);
+    await done(ctx.sessionReady);
     await ctx.firstRecord;
     // The record names the process now: a restart no longer needs the spare's own.
     if (ctx.spare) await rm(join(ctx.paths.dir, SPARE_RECORD), { force: true });

@@ -146,13 +146,8 @@ export class SpareVmms {
   }
 
   /** Kills a spare that was taken but not used. */
-  async release(spare: SpareVmm): Promise<void> {
-    killProcessGroup(spare.launched.pid);
-    await waitFor(
-      spare.launched.exited.then(() => undefined),
-      KILL_WAIT_MS,
-    );
-    await rm(spare.dir, { recursive: true, force: true }).catch(() => undefined);
+  release(spare: SpareVmm): Promise<void> {
+    return killAndRemove(spare.launched, spare.dir);
   }
 
   private launch(): Pending {
@@ -199,15 +194,7 @@ export class SpareVmms {
   }
 
   private async discard(spare: Pending): Promise<void> {
-    const launched = await spare.launched;
-    if (launched !== null) {
-      killProcessGroup(launched.pid);
-      await waitFor(
-        launched.exited.then(() => undefined),
-        KILL_WAIT_MS,
-      );
-    }
-    await rm(spare.paths.dir, { recursive: true, force: true }).catch(() => undefined);
+    await killAndRemove(await spare.launched, spare.paths.dir);
   }
 
   /** Spares of an agent that died: killed when the process still works in that spare's directory. */
@@ -223,6 +210,18 @@ export class SpareVmms {
       if (pid !== null) this.log.info('killed a spare firecracker left by an earlier agent', { id, pid });
     }
   }
+}
+
+/** Kills a spare's firecracker (when it runs), waits for it to go, then removes its directory. */
+async function killAndRemove(launched: LaunchedFirecracker | null, dir: string): Promise<void> {
+  if (launched !== null) {
+    killProcessGroup(launched.pid);
+    await waitFor(
+      launched.exited.then(() => undefined),
+      KILL_WAIT_MS,
+    );
+  }
+  await rm(dir, { recursive: true, force: true }).catch(() => undefined);
 }
 
 /**
