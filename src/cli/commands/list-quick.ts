@@ -1,17 +1,16 @@
 // `fc-macos ls` the quick way, built on its own as dist/cli-ls.cjs (one CommonJS file, see
 // scripts/build.mjs): the most run command, so the launcher (launcher.ts) tries it before loading
-// anything else. It
-// takes only the argument lists fastListArgs() recognises and only an agent address it already
-// has (the cache, FC_MACOS_AGENT_URL); when the host provider must be asked, or the remembered
-// address does not answer, it returns false having printed nothing, and the launcher runs the full
-// CLI,
-// which asks the provider (a list is a read: running it twice changes nothing). Nothing here
-// imports commander, zod or the host layer, and every other outcome prints exactly what the
-// commander route prints (test/cli/fast-list.test.ts compares them).
+// anything else. It takes only the argument lists fastListArgs() recognises and only an agent
+// address it already has (the cache, FC_MACOS_AGENT_URL); when the host provider must be asked, or
+// the remembered address does not answer, it returns false having printed nothing, and the
+// launcher runs the full CLI, which asks the provider (a list is a read: running it twice changes
+// nothing). Nothing here imports commander, zod or the host layer, and every other outcome prints
+// exactly what the commander route prints (test/cli/fast-list.test.ts compares them).
 import type { Microvm } from '../../api/schemas.ts';
 import type { AgentClient } from '../../client/agent-client.ts';
 import { AgentUnreachableError } from '../../client/errors.ts';
 import { type AgentLocation, clientAt, locateAgent } from '../agent-location.ts';
+import { LIST_GROUP, LIST_SUB, LIST_TOP } from '../list-words.ts';
 import type * as View from '../microvm-view.ts';
 import { Output } from '../run-action.ts';
 import { exitQuietlyOnEpipe } from '../stdio.ts';
@@ -32,11 +31,6 @@ export async function printList(out: Output, all: Microvm[], quiet: boolean): Pr
   else out.line(v.listTable(all, out.paint));
 }
 
-/** The command words that name the list: top level, and under `microvm`/`microvms`. */
-const TOP = new Set(['ls', 'ps']);
-const GROUP = new Set(['microvm', 'microvms']);
-const SUB = new Set(['ls', 'list']);
-
 /**
  * The flags of an argument list (after `node fc-macos`) that is only a list command with --json
  * and -q/--quiet, in the places commander takes them; null for anything else.
@@ -51,10 +45,10 @@ export function fastListArgs(args: string[]): { json: boolean; quiet: boolean; w
   }
   // Named as commander names them (aliases resolved), for messages.
   let words: string;
-  if (TOP.has(args[i] ?? '')) {
+  if (LIST_TOP.has(args[i] ?? '')) {
     words = 'ls';
     i++;
-  } else if (GROUP.has(args[i] ?? '') && SUB.has(args[i + 1] ?? '')) {
+  } else if (LIST_GROUP.has(args[i] ?? '') && LIST_SUB.has(args[i + 1] ?? '')) {
     words = 'microvm list';
     i += 2;
   } else return null;

@@ -1,8 +1,8 @@
 // `fc-macos ls` (also `ps`, `microvm list` and `microvm ls`): the microVMs, sorted by name. The
 // most run command, so it has two more ways in beside commander: the launcher (launcher.ts) first
-// tries the quick one (list-quick.ts, its own bundle), then fastList() here, which runs the same body through
-// runAction() without loading commander or building the program. Anything else neither takes
-// (help, an unknown flag, --agent-url) goes to commander as before.
+// tries the quick one (list-quick.ts, its own bundle), then fastList() here, which runs the same
+// body through runAction() without loading commander or building the program. Anything else
+// neither takes (help, an unknown flag, --agent-url) goes to commander as before.
 import type { Command } from 'commander';
 import { action, type CommandContext, connectLazily, runAction } from '../context.ts';
 import { exitQuietlyOnEpipe } from '../stdio.ts';
