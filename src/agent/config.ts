@@ -159,25 +159,18 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     );
   }
 
-  const maxArg = str('max-microvms', 'FC_AGENT_MAX_MICROVMS');
-  let maxMicrovms = DEFAULT_MAX_MICROVMS;
-  if (maxArg) {
-    maxMicrovms = Number(maxArg.value);
-    if (!/^\d+$/.test(maxArg.value) || maxMicrovms < 1 || maxMicrovms > 10_000) {
-      throw new ConfigError(`${maxArg.source}: "${maxArg.value}" must be a whole number from 1 to 10000`);
+  /** A whole-number flag from min to max; its default when not given. */
+  const wholeNumber = (flag: string, envName: string, fallback: number, min: number, max: number): number => {
+    const arg = str(flag, envName);
+    if (!arg) return fallback;
+    const n = Number(arg.value);
+    if (!/^\d+$/.test(arg.value) || n < min || n > max) {
+      throw new ConfigError(`${arg.source}: "${arg.value}" must be a whole number from ${min} to ${max}`);
     }
-  }
-
-  const spareArg = str('spare-vmms', 'FC_AGENT_SPARE_VMMS');
-  let spareVmms = DEFAULT_SPARE_VMMS;
-  if (spareArg) {
-    spareVmms = Number(spareArg.value);
-    if (!/^\d+$/.test(spareArg.value) || spareVmms > MAX_SPARE_VMMS) {
-      throw new ConfigError(
-        `${spareArg.source}: "${spareArg.value}" must be a whole number from 0 to ${MAX_SPARE_VMMS}`,
-      );
-    }
-  }
+    return n;
+  };
+  const maxMicrovms = wholeNumber('max-microvms', 'FC_AGENT_MAX_MICROVMS', DEFAULT_MAX_MICROVMS, 1, 10_000);
+  const spareVmms = wholeNumber('spare-vmms', 'FC_AGENT_SPARE_VMMS', DEFAULT_SPARE_VMMS, 0, MAX_SPARE_VMMS);
 
   const levelArg = str('log-level', 'FC_AGENT_LOG_LEVEL');
   const logLevel = (levelArg?.value ?? 'info') as LogLevel;
