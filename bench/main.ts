@@ -1,6 +1,7 @@
 // The benchmarks (see bench/run.mjs for how to read them). Each one starts what it uses and stops
 // it in a finally, with bounded iterations; the whole run stays within a few minutes.
 import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { type BenchAgent, startAgent } from './agent.ts';
 import { benchCliStartup } from './cli-startup.ts';
@@ -69,8 +70,6 @@ function summary(label: string, samples: number[]): Row {
 const CREATE_GOAL_RATIO = 1.1;
 const PASSTHROUGH_GOAL_P50_MS = 0.5;
 const PASSTHROUGH_GOAL_P99_MS = 2;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function signed(ms: number): string {
   return `${ms >= 0 ? '+' : '−'}${Math.abs(ms).toFixed(2)}`;
