@@ -10,14 +10,12 @@ import {
 
 /** The token file given with --token-file cannot be used (missing, readable by others, empty). */
 export class TokenFileError extends Error {
+  override readonly name = 'TokenFileError';
   readonly code = 'token_file_invalid';
-  constructor(message: string) {
-    super(message);
-    this.name = 'TokenFileError';
-  }
 }
 
 export class ApiError extends Error {
+  override readonly name = 'ApiError';
   constructor(
     readonly status: number,
     readonly code: ErrorCode,
@@ -26,7 +24,6 @@ export class ApiError extends Error {
     readonly headers?: Record<string, string>,
   ) {
     super(message);
-    this.name = 'ApiError';
   }
 }
 

@@ -7,26 +7,24 @@ export const EXIT_USAGE = 2;
 
 /** Wrong use of the command line: a flag value, a missing argument, a bad combination. */
 export class UsageError extends Error {
+  override readonly name = 'UsageError';
   readonly code = 'usage';
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
 }
 
 /** A failure the CLI detected itself (wrong microVM state for the command, …). */
 export class CliError extends Error {
+  override readonly name: string = 'CliError';
   constructor(
     readonly code: string,
     message: string,
   ) {
     super(message);
-    this.name = 'CliError';
   }
 }
 
 /** Firecracker answered a passthrough request with an error (its fault_message). */
 export class FirecrackerFaultError extends CliError {
+  override readonly name = 'FirecrackerFaultError';
   constructor(
     readonly microvm: string,
     readonly method: string,
@@ -38,7 +36,6 @@ export class FirecrackerFaultError extends CliError {
       'firecracker_error',
       `Firecracker refused ${method} ${path} on microVM ${microvm}: ${faultMessage.replace(/\.$/, '')}${faultHint(faultMessage, microvm, path)}`,
     );
-    this.name = 'FirecrackerFaultError';
   }
 }
 

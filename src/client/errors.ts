@@ -11,17 +11,18 @@ export type AgentClientErrorCode =
   | string;
 
 export class AgentClientError extends Error {
+  override readonly name: string = 'AgentClientError';
   constructor(
     readonly code: AgentClientErrorCode,
     message: string,
   ) {
     super(message);
-    this.name = 'AgentClientError';
   }
 }
 
 /** The agent answered with its JSON error body (`{"error":{"code","message","details"?}}`). */
 export class AgentApiError extends AgentClientError {
+  override readonly name = 'AgentApiError';
   constructor(
     readonly status: number,
     code: string,
@@ -29,12 +30,12 @@ export class AgentApiError extends AgentClientError {
     readonly details?: Record<string, unknown>,
   ) {
     super(code, message);
-    this.name = 'AgentApiError';
   }
 }
 
 /** 401: the token is missing or is not the agent's. */
 export class AgentAuthError extends AgentClientError {
+  override readonly name = 'AgentAuthError';
   constructor(
     readonly url: string,
     readonly agentMessage: string,
@@ -44,12 +45,12 @@ export class AgentAuthError extends AgentClientError {
       'unauthorized',
       `the agent at ${url} refused the token (${agentMessage.replace(/^unauthorized:\s*/i, '')}): ${hint}`,
     );
-    this.name = 'AgentAuthError';
   }
 }
 
 /** Connection refused, name not resolved, reset, or no answer in time. */
 export class AgentUnreachableError extends AgentClientError {
+  override readonly name = 'AgentUnreachableError';
   /** True when nothing reached the agent (connection refused, no route, …): sending again is safe. */
   notSent = false;
 
@@ -61,12 +62,12 @@ export class AgentUnreachableError extends AgentClientError {
     readonly hint?: string,
   ) {
     super('agent_unreachable', `the agent at ${url} is not answering (${reason})${hint ? `: ${hint}` : ''}`);
-    this.name = 'AgentUnreachableError';
   }
 }
 
 /** A response that does not match the API's shapes (an agent of another version, or not an agent). */
 export class AgentProtocolError extends AgentClientError {
+  override readonly name = 'AgentProtocolError';
   constructor(
     readonly url: string,
     what: string,
@@ -75,7 +76,6 @@ export class AgentProtocolError extends AgentClientError {
       'agent_protocol',
       `the agent at ${url} answered ${what}; is it an fc-agent of the same version? run \`fc-macos setup\` to update it`,
     );
-    this.name = 'AgentProtocolError';
   }
 }
 

@@ -32,9 +32,9 @@ export interface CopyResult extends GuestTransferSummary {
 
 /** A copy refused before anything moved: a relative guest path, a missing source or directory. */
 export class CopyError extends AgentClientError {
+  override readonly name = 'CopyError';
   constructor(code: 'bad_request' | 'not_found', message: string) {
     super(code, message);
-    this.name = 'CopyError';
   }
 }
 

@@ -1,6 +1,7 @@
 // The one ConfigError of fc-macos: a config.yaml of the CLI, or fc-agent's flags and FC_AGENT_*
 // variables, that cannot be used. The message names the file or flag and what is allowed.
 export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
   readonly code = 'config_invalid';
   constructor(
     message: string,
@@ -8,6 +9,5 @@ export class ConfigError extends Error {
     readonly file?: string,
   ) {
     super(message);
-    this.name = 'ConfigError';
   }
 }

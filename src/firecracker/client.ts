@@ -148,31 +148,24 @@ export class FirecrackerClient {
           resolve(res);
         }
       };
-      const req = httpRequest({
-        socketPath: this.socketPath,
-        method: upper,
-        path,
-        headers: outHeaders,
-        agent: false,
-      });
+      const call = { socketPath: this.socketPath, method: upper, path };
+      const req = httpRequest({ ...call, headers: outHeaders, agent: false });
       const timer = setTimeout(() => {
-        finish(new FirecrackerTimeoutError(this.socketPath, upper, path, timeoutMs));
+        finish(new FirecrackerTimeoutError(call, timeoutMs));
       }, timeoutMs);
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT') finish(new FirecrackerSocketMissingError(this.socketPath));
         else if (err.code === 'ECONNREFUSED') finish(new FirecrackerConnectionRefusedError(this.socketPath));
-        else finish(new FirecrackerConnectionError(this.socketPath, upper, path, err));
+        else finish(new FirecrackerConnectionError(call, err));
       });
       req.on('response', (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', (err) => finish(new FirecrackerConnectionError(this.socketPath, upper, path, err)));
+        res.on('error', (err) => finish(new FirecrackerConnectionError(call, err)));
         res.on('aborted', () =>
           finish(
             new FirecrackerConnectionError(
-              this.socketPath,
-              upper,
-              path,
+              call,
               new Error('connection closed before the answer was complete'),
             ),
           ),

@@ -117,9 +117,6 @@ async function checkBinary(binary: string): Promise<void> {
       code === 'ENOENT' ? 'not found' : code === 'EACCES' ? 'not executable' : `not usable (${String(code)})`;
     throw new FirecrackerLaunchError(
       `firecracker binary ${binary} is ${why}: install Firecracker there or point the configuration at the right path`,
-      null,
-      null,
-      '',
     );
   }
 }
@@ -130,9 +127,6 @@ async function clearStaleSocket(socketPath: string): Promise<void> {
   if (await canConnect(socketPath)) {
     throw new FirecrackerLaunchError(
       `API socket ${socketPath} is already in use by a running process: choose another path or stop that firecracker`,
-      null,
-      null,
-      '',
     );
   }
   unlinkSync(socketPath);
@@ -211,18 +205,13 @@ export async function launchFirecracker(opts: LaunchOptions): Promise<LaunchedFi
       if (spawnError) {
         throw new FirecrackerLaunchError(
           `could not start firecracker binary ${opts.binary}: ${spawnError.message}`,
-          null,
-          null,
-          '',
         );
       }
       const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
       const tail = tails();
       throw new FirecrackerLaunchError(
         `firecracker ${how} before opening its API socket ${opts.socketPath}${tail ? `:\n${tail}` : ''}`,
-        exit.code,
-        exit.signal,
-        tail,
+        { exitCode: exit.code, signal: exit.signal, stderrTail: tail },
       );
     }
     if (await canConnect(opts.socketPath)) break;
@@ -232,16 +221,14 @@ export async function launchFirecracker(opts: LaunchOptions): Promise<LaunchedFi
       const tail = tails();
       throw new FirecrackerLaunchError(
         `firecracker did not open its API socket ${opts.socketPath} within ${waitMs} ms and was killed${tail ? `:\n${tail}` : ''}`,
-        code,
-        signal,
-        tail,
+        { exitCode: code, signal, stderrTail: tail },
       );
     }
     await sleep(pollMs);
     pollMs = Math.min(pollMs * 2, MAX_POLL_MS);
   }
 
-  if (child.pid === undefined) throw new FirecrackerLaunchError('firecracker has no pid', null, null, '');
+  if (child.pid === undefined) throw new FirecrackerLaunchError('firecracker has no pid');
   return { pid: child.pid, socketPath: opts.socketPath, child, exited };
 }
 
@@ -253,12 +240,11 @@ export function firecrackerVersion(binary: string): Promise<string> {
         const code = (err as NodeJS.ErrnoException).code;
         const why = code === 'ENOENT' ? 'not found' : err.message;
         reject(
-          new FirecrackerLaunchError(
-            `${binary} --version failed: ${why}`,
-            typeof code === 'number' ? code : null,
-            err.signal ?? null,
-            String(stderr).slice(-TAIL_BYTES),
-          ),
+          new FirecrackerLaunchError(`${binary} --version failed: ${why}`, {
+            exitCode: typeof code === 'number' ? code : null,
+            signal: err.signal ?? null,
+            stderrTail: String(stderr).slice(-TAIL_BYTES),
+          }),
         );
         return;
       }
@@ -267,9 +253,7 @@ export function firecrackerVersion(binary: string): Promise<string> {
         reject(
           new FirecrackerLaunchError(
             `${binary} --version printed no "Firecracker vX.Y.Z": ${String(stdout).slice(0, 200)}`,
-            0,
-            null,
-            String(stderr).slice(-TAIL_BYTES),
+            { exitCode: 0, signal: null, stderrTail: String(stderr).slice(-TAIL_BYTES) },
           ),
         );
         return;

@@ -14,17 +14,18 @@ export type ProvisionErrorCode =
   | 'confirmation_required';
 
 export class ProvisionError extends Error {
+  override readonly name: string = 'ProvisionError';
   constructor(
     readonly code: ProvisionErrorCode,
     message: string,
     readonly fix?: string,
   ) {
     super(fix ? `${message}\n  fix: ${fix}` : message);
-    this.name = 'ProvisionError';
   }
 }
 
 export class ChecksumMismatchError extends ProvisionError {
+  override readonly name = 'ChecksumMismatchError';
   constructor(
     readonly what: string,
     readonly expected: string,
@@ -36,12 +37,12 @@ export class ChecksumMismatchError extends ProvisionError {
       `${what}: sha256 mismatch (expected ${expected}, got ${actual}); nothing was installed`,
       fix,
     );
-    this.name = 'ChecksumMismatchError';
   }
 }
 
 /** A setup step failed: which one, why (cause), and every step's outcome so far. */
 export class StepFailedError extends Error {
+  override readonly name = 'StepFailedError';
   readonly code = 'step_failed';
   constructor(
     readonly step: StepId,
@@ -49,6 +50,5 @@ export class StepFailedError extends Error {
     readonly outcomes: StepOutcome[],
   ) {
     super(cause instanceof Error ? cause.message : String(cause), { cause });
-    this.name = 'StepFailedError';
   }
 }

@@ -19,6 +19,7 @@ export const ALLOWED_TRANSITIONS: Readonly<Record<MicrovmState, readonly Microvm
 };
 
 export class IllegalTransitionError extends Error {
+  override readonly name = 'IllegalTransitionError';
   readonly code = 'illegal_transition';
   constructor(
     readonly microvm: string,
@@ -28,7 +29,6 @@ export class IllegalTransitionError extends Error {
     super(
       `microVM ${microvm} cannot go from ${from} to ${to} (allowed from ${from}: ${ALLOWED_TRANSITIONS[from].join(', ') || 'none'})`,
     );
-    this.name = 'IllegalTransitionError';
   }
 }
 

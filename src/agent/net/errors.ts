@@ -8,12 +8,12 @@ export type NetErrorCode =
   | 'net_command_failed';
 
 export class NetError extends Error {
+  override readonly name = 'NetError';
   constructor(
     readonly code: NetErrorCode,
     message: string,
     readonly details: Record<string, unknown> = {},
   ) {
     super(message);
-    this.name = 'NetError';
   }
 }
