@@ -83,6 +83,9 @@ function optionKey(key: string): 'firecracker_bin' | 'kernel' | 'rootfs' {
   return key === 'firecracker' ? 'firecracker_bin' : (key as 'kernel' | 'rootfs');
 }
 
+const remoteSha256OnLinux = (ctx: SetupContext, path: string) =>
+  remoteSha256((a, o) => ctx.provider.exec(a, o), path, ctx.provider.agentDirNeedsRoot);
+
 /** Whether `key` was installed from `source` and the file on the Linux side is unchanged since. */
 export async function installedMatches(
   ctx: SetupContext,
@@ -92,11 +95,7 @@ export async function installedMatches(
 ): Promise<boolean> {
   const rec = ctx.state.installed[key];
   if (!rec || rec.source !== source) return false;
-  const sha = await remoteSha256(
-    (a, o) => ctx.provider.exec(a, o),
-    remotePath,
-    ctx.provider.agentDirNeedsRoot,
-  );
+  const sha = await remoteSha256OnLinux(ctx, remotePath);
   return sha === rec.sha256;
 }
 
@@ -107,11 +106,7 @@ export async function recordInstalled(
   remotePath: string,
   version?: string,
 ): Promise<void> {
-  const sha = await remoteSha256(
-    (a, o) => ctx.provider.exec(a, o),
-    remotePath,
-    ctx.provider.agentDirNeedsRoot,
-  );
+  const sha = await remoteSha256OnLinux(ctx, remotePath);
   if (!sha) throw new Error(`${remotePath} is missing on the Linux side right after installing it`);
   ctx.state.installed[key] = {
     source,

@@ -6,10 +6,10 @@ import { AgentAuthError } from '../../client/errors.ts';
 import { generateToken, readToken, writeToken } from '../../config/token.ts';
 import type { CheckResult } from '../../host/provider.ts';
 import { sha256File, writeRemoteFile } from '../../host/remote-files.ts';
-import { installedMatches, recordInstalled, type SetupContext } from '../context.ts';
+import type { SetupContext } from '../context.ts';
 import { ProvisionError } from '../errors.ts';
 import type { Progress, Step } from '../runner.ts';
-import { errText } from './common.ts';
+import { errText, installedStep } from './common.ts';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -120,18 +120,17 @@ export function agentStep(ctx: SetupContext): Step {
   const p = ctx.provider;
   const layout = p.layout;
   const root = p.agentDirNeedsRoot;
-  return {
+  return installedStep(ctx, {
     id: 'agent',
     title: 'fc-agent',
-    forceable: true,
+    path: layout.agentBundle,
+    source: () => agentSource(ctx),
     inspect: () => inspectAgent(ctx),
-    async check() {
-      if (!(await installedMatches(ctx, 'agent', await agentSource(ctx), layout.agentBundle))) return false;
+    async ready() {
       const agent = await inspectAgent(ctx);
       return agent.ok && (await inspectToken(ctx, agent.url)).ok;
     },
-    async run(progress) {
-      const source = await agentSource(ctx);
+    async install(progress) {
       const node = await p.findNode();
       if (!node)
         throw new ProvisionError('node_missing', 'Node.js is missing on the Linux side', 'fc-macos setup');
@@ -146,7 +145,7 @@ export function agentStep(ctx: SetupContext): Step {
       progress(`starting the agent (${p.agentListen()})`);
       await p.installAgent({ node: node.path, listen: p.agentListen(), layout });
       const v = await waitForAgent(ctx, token, progress);
-      await recordInstalled(ctx, 'agent', source, layout.agentBundle, `fc-agent ${v.agent}`);
+      return `fc-agent ${v.agent}`;
     },
-  };
+  });
 }

@@ -1,9 +1,11 @@
 // What the asset steps share: reading an installed file's header on the Linux side, comparing it
-// with what setup recorded, and installing through a temp name.
+// with what setup recorded, and the step around a file setup installs and records.
 import type { CheckResult } from '../../host/provider.ts';
 import { remoteSha256 } from '../../host/remote-files.ts';
-import type { SetupContext } from '../context.ts';
+import { installedMatches, recordInstalled, type SetupContext } from '../context.ts';
 import { ProvisionError } from '../errors.ts';
+import type { Progress, Step } from '../runner.ts';
+import type { StepId } from '../state.ts';
 import { remoteHead, type Verdict } from '../validate.ts';
 
 export const errText = (err: unknown): string =>
@@ -47,4 +49,38 @@ export function refuse(given: boolean, what: string, why: string, fix: string): 
     `${what} ${why}; nothing was installed`,
     fix,
   );
+}
+
+/** A step that installs one file on the Linux side; installedStep adds the check and the record. */
+export interface InstalledFile {
+  id: StepId;
+  title: string;
+  /** The file whose sha256 setup records (under the step's id). */
+  path: string;
+  /** Where this setup installs it from: a record from another source means installing again. */
+  source(): Promise<string>;
+  inspect(): Promise<CheckResult>;
+  /** Whether the installed file is in working order; by default, inspect() is ok. */
+  ready?(): Promise<boolean>;
+  /** Installs the file; returns the version setup records and doctor prints. */
+  install(progress: Progress): Promise<string>;
+}
+
+/** Done when the record matches this setup's source and the file is unchanged and ready. */
+export function installedStep(ctx: SetupContext, file: InstalledFile): Step {
+  return {
+    id: file.id,
+    title: file.title,
+    forceable: true,
+    inspect: () => file.inspect(),
+    async check() {
+      if (!(await installedMatches(ctx, file.id, await file.source(), file.path))) return false;
+      return file.ready ? file.ready() : (await file.inspect()).ok;
+    },
+    async run(progress) {
+      const source = await file.source();
+      const version = await file.install(progress);
+      await recordInstalled(ctx, file.id, source, file.path, version);
+    },
+  };
 }

@@ -6,19 +6,11 @@
 import { join } from 'node:path';
 import { ExecError } from '../../host/errors.ts';
 import { assetSet, FIRECRACKER_VERSION, firecrackerTarballMembers } from '../assets.ts';
-import {
-  fileSource,
-  installedMatches,
-  linuxArch,
-  recordInstalled,
-  remoteScratch,
-  removeRemote,
-  type SetupContext,
-} from '../context.ts';
+import { fileSource, linuxArch, remoteScratch, removeRemote, type SetupContext } from '../context.ts';
 import { fetchVerified } from '../fetch-verified.ts';
 import type { Step } from '../runner.ts';
 import { checkExecutable, checkFirecrackerVersion, localHead, remoteHead } from '../validate.ts';
-import { inspectInstalled, refuse } from './common.ts';
+import { inspectInstalled, installedStep, refuse } from './common.ts';
 
 const RELEASES = 'https://github.com/firecracker-microvm/firecracker/releases';
 
@@ -83,18 +75,13 @@ export function firecrackerStep(ctx: SetupContext): Step {
     if ('why' in v) throw refuse(Boolean(given), what, v.why, fix);
     return v.version;
   };
-  return {
+  return installedStep(ctx, {
     id: 'firecracker',
     title: given ? 'Firecracker (given binary)' : `Firecracker ${FIRECRACKER_VERSION}`,
-    forceable: true,
+    path: layout.firecrackerBin,
+    source: () => firecrackerSource(ctx),
     inspect,
-    async check() {
-      if (!(await installedMatches(ctx, 'firecracker', await firecrackerSource(ctx), layout.firecrackerBin)))
-        return false;
-      return (await inspect()).ok;
-    },
-    async run(progress) {
-      const source = await firecrackerSource(ctx);
+    async install(progress) {
       const arch = await linuxArch(ctx);
       const scratch = remoteScratch(ctx, 'firecracker');
       let version: string;
@@ -149,7 +136,7 @@ export function firecrackerStep(ctx: SetupContext): Step {
       } finally {
         await removeRemote(ctx, scratch);
       }
-      await recordInstalled(ctx, 'firecracker', source, layout.firecrackerBin, `Firecracker ${version}`);
+      return `Firecracker ${version}`;
     },
-  };
+  });
 }

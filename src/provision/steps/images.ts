@@ -2,21 +2,13 @@ import { join } from 'node:path';
 import { ExecError } from '../../host/errors.ts';
 import { sha256Bytes, writeRemoteFile } from '../../host/remote-files.ts';
 import { ALPINE_VERSION, assetSet, KERNEL_CI_VERSION, KERNEL_VERSION, ROOTFS_SIZE } from '../assets.ts';
-import {
-  fileSource,
-  installedMatches,
-  linuxArch,
-  recordInstalled,
-  remoteScratch,
-  removeRemote,
-  type SetupContext,
-} from '../context.ts';
+import { fileSource, linuxArch, remoteScratch, removeRemote, type SetupContext } from '../context.ts';
 import { fetchVerified } from '../fetch-verified.ts';
 import { buildRootfsArgv } from '../rootfs/build.ts';
 import { INIT_SCRIPT } from '../rootfs/init.ts';
 import type { Step } from '../runner.ts';
 import { checkExt4, checkKernel, localHead, remoteHead } from '../validate.ts';
-import { inspectInstalled, refuse } from './common.ts';
+import { inspectInstalled, installedStep, refuse } from './common.ts';
 import { guestAgentId, guestAgentPlan, stageGuestAgent } from './guest-agent.ts';
 
 async function kernelSource(ctx: SetupContext): Promise<string> {
@@ -52,17 +44,13 @@ export function kernelStep(ctx: SetupContext): Step {
       };
     return r;
   };
-  return {
+  return installedStep(ctx, {
     id: 'kernel',
     title: given ? 'guest kernel (given file)' : `guest kernel ${KERNEL_VERSION}`,
-    forceable: true,
+    path: layout.kernel,
+    source: () => kernelSource(ctx),
     inspect,
-    async check() {
-      if (!(await installedMatches(ctx, 'kernel', await kernelSource(ctx), layout.kernel))) return false;
-      return (await inspect()).ok;
-    },
-    async run(progress) {
-      const source = await kernelSource(ctx);
+    async install(progress) {
       const arch = await linuxArch(ctx);
       let local = given;
       if (!local) {
@@ -82,12 +70,11 @@ export function kernelStep(ctx: SetupContext): Step {
       }
       progress('installing');
       await p.copyIn(local, layout.kernel, { mode: 0o644, root });
-      const version = given
+      return given
         ? `given file ${fileName(given)}`
         : `Linux ${KERNEL_VERSION} (Firecracker CI ${KERNEL_CI_VERSION})`;
-      await recordInstalled(ctx, 'kernel', source, layout.kernel, version);
     },
-  };
+  });
 }
 
 async function rootfsSource(ctx: SetupContext): Promise<string> {
@@ -106,17 +93,13 @@ export function rootfsStep(ctx: SetupContext): Step {
       const rec = ctx.state.installed.rootfs;
       return `${rec?.version ?? 'an ext4 image'} (${layout.rootfs})`;
     });
-  return {
+  return installedStep(ctx, {
     id: 'rootfs',
     title: given ? 'rootfs (given file)' : `default rootfs (Alpine ${ALPINE_VERSION})`,
-    forceable: true,
+    path: layout.rootfs,
+    source: () => rootfsSource(ctx),
     inspect,
-    async check() {
-      if (!(await installedMatches(ctx, 'rootfs', await rootfsSource(ctx), layout.rootfs))) return false;
-      return (await inspect()).ok;
-    },
-    async run(progress) {
-      const source = await rootfsSource(ctx);
+    async install(progress) {
       if (given) {
         const verdict = checkExt4(await localHead(given));
         if (!verdict.ok)
@@ -128,8 +111,7 @@ export function rootfsStep(ctx: SetupContext): Step {
           );
         progress(`copying ${given}`);
         await p.copyIn(given, layout.rootfs, { mode: 0o644, root });
-        await recordInstalled(ctx, 'rootfs', source, layout.rootfs, `given file ${fileName(given)}`);
-        return;
+        return `given file ${fileName(given)}`;
       }
       const spec = assetSet(await linuxArch(ctx), ctx.options.assetsUrl).alpine;
       const tarball = await fetchVerified(ctx.paths, spec, ctx.fetch, progress);
@@ -167,13 +149,7 @@ export function rootfsStep(ctx: SetupContext): Step {
       } finally {
         await removeRemote(ctx, scratch);
       }
-      await recordInstalled(
-        ctx,
-        'rootfs',
-        source,
-        layout.rootfs,
-        `Alpine ${ALPINE_VERSION} with fc-macos /init`,
-      );
+      return `Alpine ${ALPINE_VERSION} with fc-macos /init`;
     },
-  };
+  });
 }
