@@ -23,6 +23,7 @@ import {
 import * as limits from '../../src/api/limits.ts';
 import {
   createMicrovmRequest,
+  EXIT_REASONS,
   errorResponse,
   healthResponse,
   microvm,
@@ -262,6 +263,14 @@ function limitsTable(): string {
   return out.join('\n');
 }
 
+function exitReasonsTable(): string {
+  const out = ['| `exit.reason` | meaning | state |', '| --- | --- | --- |'];
+  for (const [reason, { meaning, state }] of Object.entries(EXIT_REASONS)) {
+    out.push(`| \`${reason}\` | ${cell(meaning)} | \`${state}\` |`);
+  }
+  return out.join('\n');
+}
+
 export function generatedSections(): Record<string, string> {
   const types = agentEvent.options.map((o) => `\`${o.shape.type.value}\``).join(', ');
   return {
@@ -272,6 +281,7 @@ export function generatedSections(): Record<string, string> {
       EVENTS.map((d) => table(d, '####')).join('\n\n'),
     ].join('\n'),
     limits: limitsTable(),
+    'exit-reasons': exitReasonsTable(),
   };
 }
 

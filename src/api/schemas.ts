@@ -128,18 +128,30 @@ export type CreateMicrovmParams = z.output<typeof createMicrovmRequest>;
 export const microvmState = z.enum(['created', 'running', 'paused', 'stopping', 'stopped', 'exited']);
 export type MicrovmState = z.infer<typeof microvmState>;
 
-export const exitReason = z.enum([
-  /** The guest rebooted or powered off (`reboot=k`: firecracker exits on its own). */
-  'guest_reboot',
-  /** Stopped through the agent (graceful or after the timeout). */
-  'stopped',
-  /** Killed through the agent (`POST .../kill`). */
-  'killed',
-  /** Exited or was killed by something other than the agent. */
-  'crashed',
-  /** Found gone after the Linux side restarted: it ended with the machine it ran on. */
-  'host_restarted',
-]);
+/**
+ * Why a microVM ended: what each reason means and the state it ends in. docs/agent-api.md's table
+ * of exit reasons is generated from this.
+ */
+export const EXIT_REASONS = {
+  guest_reboot: {
+    state: 'exited',
+    meaning: 'firecracker exited by itself with code 0: the guest rebooted or powered off (`reboot=k`)',
+  },
+  stopped: { state: 'stopped', meaning: '`POST .../stop` (graceful, or killed after the timeout)' },
+  killed: { state: 'exited', meaning: '`POST .../kill` or `DELETE`' },
+  crashed: {
+    state: 'exited',
+    meaning: 'firecracker exited with another code, or was killed from outside (`signal` says which)',
+  },
+  host_restarted: {
+    state: 'exited',
+    meaning:
+      'found gone by an agent start after the Linux side booted again (`fc-macos vm stop`/`start`, a reboot): it ended with the machine it ran on (`code` null)',
+  },
+} as const satisfies Record<string, { state: MicrovmState; meaning: string }>;
+
+type ExitReasonName = keyof typeof EXIT_REASONS;
+export const exitReason = z.enum(Object.keys(EXIT_REASONS) as [ExitReasonName, ...ExitReasonName[]]);
 export type ExitReason = z.infer<typeof exitReason>;
 
 export const exitInfo = z.object({
