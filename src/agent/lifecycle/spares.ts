@@ -101,13 +101,17 @@ export class Spares {
     });
   }
 
+  // Made under a .partial name and renamed when complete: the directory shows a spare under its
+  // own name only once it can be taken (tests wait on that; a half-made copy never looks ready).
   private async refillNow(): Promise<void> {
     const path = join(this.dir, `${randomBytes(8).toString('hex')}${this.kind.suffix}`);
+    const partial = `${path}.partial`;
     try {
-      const stamp = await this.kind.make(path);
+      const stamp = await this.kind.make(partial);
+      await rename(partial, path);
       this.ready.push({ path, stamp });
     } catch (err) {
-      await rm(path, { force: true }).catch(() => undefined);
+      await rm(partial, { force: true }).catch(() => undefined);
       // No source yet (an agent started before setup made its rootfs) is no problem: creates then
       // fail on the missing rootfs themselves, with the fix.
       const missing = (err as NodeJS.ErrnoException | null)?.code === 'ENOENT';

@@ -22,8 +22,13 @@ afterAll(async () => {
   await agent?.stop();
 });
 
-const spares = (): string[] => readdirSync(join(agent.stateDir, 'spare-fifos')).sort();
-const rootfsSpares = (): string[] => readdirSync(join(agent.stateDir, 'spare-rootfs')).sort();
+// Ready spares only: one being made is named *.partial until it is complete.
+const ready = (dir: string): string[] =>
+  readdirSync(join(agent.stateDir, dir))
+    .filter((f) => !f.endsWith('.partial'))
+    .sort();
+const spares = (): string[] => ready('spare-fifos');
+const rootfsSpares = (): string[] => ready('spare-rootfs');
 const sha = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex');
 
 describe('spare console FIFOs', () => {
