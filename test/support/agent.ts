@@ -9,10 +9,11 @@
 // The agent announces where it listens with a JSON log line on stderr:
 // {"msg":"listening","url":"http://127.0.0.1:PORT",...}; startAgent waits for it.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { killSpareIn, SPARE_VMMS_DIR } from '../../src/agent/lifecycle/spare-vmms.ts';
 import { haltLoopElf } from './kernel.ts';
 import { relayFromNetns } from './netns.ts';
 import { agentBin, doubleBin } from './paths.ts';
@@ -125,21 +126,14 @@ export function killRecordedFirecrackers(stateDir: string): void {
 }
 
 function killSpareFirecrackers(stateDir: string): void {
-  const root = join(stateDir, 'spare-vmms');
+  const root = join(stateDir, SPARE_VMMS_DIR);
   let ids: string[];
   try {
     ids = readdirSync(root);
   } catch {
     return;
   }
-  for (const id of ids) {
-    try {
-      const { pid } = JSON.parse(readFileSync(join(root, id, 'spare.json'), 'utf8')) as { pid: number };
-      if (readlinkSync(`/proc/${pid}/cwd`) === join(root, id)) process.kill(pid, 'SIGKILL');
-    } catch {
-      // No record or already gone.
-    }
-  }
+  for (const id of ids) killSpareIn(join(root, id));
 }
 
 export async function startAgent(opts: StartAgentOptions = {}): Promise<StartedAgent> {
