@@ -1,11 +1,15 @@
 // Small file reads the lifecycle needs: the tail of a log as lines, Firecracker's exit code from
 // its own log (for processes that are not our children), and host-path checks for create.
 import { execFile } from 'node:child_process';
+import type { BigIntStats } from 'node:fs';
 import { chmod, open, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { splitLines } from './console/history.ts';
 import { CONSOLE_TAIL_WINDOW_BYTES, LOG_TAIL_WINDOW_BYTES } from './constants.ts';
 import { ApiError } from './errors.ts';
+
+/** A file's identity as it is now (device, inode, size, mtime): changes when it is rewritten or replaced. */
+export const fileIdentity = (st: BigIntStats): string => `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
 
 async function readTail(path: string, bytes: number): Promise<Buffer> {
   const fh = await open(path, 'r');

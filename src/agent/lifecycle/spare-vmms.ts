@@ -18,6 +18,7 @@ import { basename, join } from 'node:path';
 import { FirecrackerClient, killProcessGroup, type LaunchedFirecracker } from '../../firecracker/index.ts';
 import { type AgentConfig, resolveBinary } from '../config.ts';
 import { KILL_WAIT_MS } from '../constants.ts';
+import { fileIdentity } from '../files.ts';
 import type { Logger } from '../log.ts';
 import { type MicrovmPaths, pathsFor } from '../microvm-entry.ts';
 import { isSameProcessAlive, readProcStat } from '../proc.ts';
@@ -54,8 +55,7 @@ interface Pending {
 function binaryStamp(firecracker: string): string | null {
   const path = resolveBinary(firecracker);
   try {
-    const st = statSync(path, { bigint: true });
-    return `${path}:${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+    return `${path}:${fileIdentity(statSync(path, { bigint: true }))}`;
   } catch {
     return null;
   }

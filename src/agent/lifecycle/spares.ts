@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { copySparse } from '../files.ts';
+import { copySparse, fileIdentity } from '../files.ts';
 import type { Logger } from '../log.ts';
 
 const execFileP = promisify(execFile);
@@ -130,11 +130,7 @@ export const fifoSpare: SpareKind = {
   },
 };
 
-/** Identity of a file as it is now: changes when it is rewritten or replaced. */
-async function identity(path: string): Promise<string> {
-  const st = await stat(path, { bigint: true });
-  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
-}
+const identity = async (path: string): Promise<string> => fileIdentity(await stat(path, { bigint: true }));
 
 /** Copies of the default rootfs at `source` (the agent's --rootfs). */
 export function rootfsSpare(source: string): SpareKind {
